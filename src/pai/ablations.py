@@ -1,0 +1,69 @@
+"""The four ablations of MtM (REFERENCE.md section 5), producing a run's start state.
+
+A start state is ``{"weights": state_dict with pruned entries exactly 0, "mask": {name: bool}}``.
+
+- ``unmodified``: the method's mask on the init it was computed from.
+- ``shuffle``: each layer's mask permuted by a seeded generator; the init weights stay in place, so
+  per-layer counts are kept while the survivors become other init values.
+- ``reinit``: the same mask on fresh weights drawn from the same initialisation (every parameter,
+  BN gamma and biases included, as MtM's fresh ``models.registry.get``), from a seed derived from
+  the run's seed.
+- ``invert``: the other end of the method's ranking. That mask comes from the scores, not from the
+  unmodified mask, so the caller passes it (``scoring.method_mask(..., invert=True)``); here it is
+  applied like ``unmodified``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from . import seeds
+from .masks import Mask, apply_mask, check_mask
+from .nets import init_weights
+
+ABLATIONS = ("unmodified", "shuffle", "reinit", "invert")
+StartState = dict[str, dict[str, torch.Tensor]]
+
+
+def check_ablation(ablation: str) -> None:
+    if ablation not in ABLATIONS:
+        raise ValueError(f"unknown ablation {ablation!r}; known ablations: {', '.join(ABLATIONS)}")
+
+
+def shuffle_mask(mask: Mapping[str, torch.Tensor], seed: int) -> Mask:
+    """Permute every layer's mask with one seeded generator (layers in the mask's order)."""
+    gen = seeds.generator(seed, seeds.SHUFFLE)
+    shuffled = {}
+    for name, m in mask.items():
+        flat = m.reshape(-1)
+        shuffled[name] = flat[torch.randperm(flat.numel(), generator=gen)].view(m.shape).clone()
+    return shuffled
+
+
+def start_state(
+    ablation: str,
+    model: nn.Module,
+    init: Mapping[str, torch.Tensor],
+    mask: Mapping[str, torch.Tensor],
+    seed: int,
+) -> StartState:
+    """The start state of a run.
+
+    ``model`` is any instance of the run's net (its values are overwritten), ``init`` the dense
+    init state_dict the mask was computed on, and ``mask`` the method's mask for this ablation
+    (the inverted one for ``invert``).
+    """
+    check_ablation(ablation)
+    check_mask(mask, model)
+    model.load_state_dict(init)
+    if ablation == "shuffle":
+        mask = shuffle_mask(mask, seed)
+    elif ablation == "reinit":
+        init_weights(model, seeds.generator(seed, seeds.REINIT))
+    mask = {name: m.clone() for name, m in mask.items()}
+    apply_mask(model, mask)
+    weights = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
+    return {"weights": weights, "mask": mask}

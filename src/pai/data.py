@@ -1,0 +1,309 @@
+"""Datasets as tensors, loaded once (REFERENCE.md section 2).
+
+``mnist`` and ``cifar10`` are fetched file by file with an md5 check (torchvision's published
+checksums), from torchvision's own locations or from a ``mirror`` base URL; torchvision then parses
+them. ``digits`` ships inside scikit-learn (no network). ``synthetic`` makes learnable data of any
+shape for tests of the convolutional nets.
+
+Images are normalised once here; CIFAR's crop-and-flip augmentation happens per batch in the
+training engine (``augment`` flag), where the padding value is the normalised image of a black
+pixel, exactly what padding the PIL image before ``ToTensor``/``Normalize`` gives in open_lth.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from torchvision.datasets.utils import calculate_md5
+
+from . import seeds
+from .storage import atomic_write
+
+MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
+# open_lth (and so MtM) normalises CIFAR-10 with the ImageNet constants
+CIFAR_MEAN, CIFAR_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+DOWNLOAD_TIMEOUT_S = 60
+
+
+class DataError(RuntimeError):
+    """A dataset could not be fetched, verified or read."""
+
+
+@dataclass(frozen=True)
+class TensorData:
+    """A whole dataset as tensors: images N x C x H x W (normalised float32), labels int64."""
+
+    name: str
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    num_classes: int
+    augment: bool = False  # CIFAR-style random crop (pad 4) and horizontal flip during training
+    pad_value: tuple[float, ...] = ()  # per channel: a black pixel after normalisation
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+
+    def to(self, device: str | torch.device) -> TensorData:
+        return replace(
+            self,
+            train_x=self.train_x.to(device),
+            train_y=self.train_y.to(device),
+            test_x=self.test_x.to(device),
+            test_y=self.test_y.to(device),
+        )
+
+
+def _normalise(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+    mean_t = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    return ((images - mean_t) / std_t).contiguous()
+
+
+def _black_pixel(mean: Sequence[float], std: Sequence[float]) -> tuple[float, ...]:
+    return tuple((0.0 - m) / s for m, s in zip(mean, std, strict=True))
+
+
+# ----------------------------------------------------------------------------------- fetching
+
+
+def _url(base: str, filename: str) -> str:
+    return base.rstrip("/") + "/" + filename
+
+
+def fetch_verified(bases: Sequence[str], filename: str, md5: str, folder: Path) -> Path:
+    """Make ``folder/filename`` hold the file with checksum ``md5``, downloading if needed.
+
+    A present file with the right checksum is used as is. A present file with a wrong checksum is
+    never used: it is fetched again. Downloads go to a temporary name and are renamed only after
+    the checksum matched, so a transfer cut half way leaves nothing a later run would trust.
+    Tries each base URL in turn; the error names every URL tried and what went wrong.
+    """
+    target = folder / filename
+    if target.is_file() and calculate_md5(str(target)) == md5:
+        return target
+    problems = []
+    for base in bases:
+        url = _url(base, filename)
+        try:
+            _download_checked(url, target, md5)
+            return target
+        except DataError as err:
+            problems.append(str(err))
+    raise DataError(f"could not fetch {filename}:\n  " + "\n  ".join(problems))
+
+
+def _download_checked(url: str, target: Path, md5: str) -> None:
+    def write(tmp: str) -> None:
+        try:
+            request = urllib.request.Request(url, headers={"User-Agent": "pai"})
+            with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                with open(tmp, "wb") as out:
+                    shutil.copyfileobj(response, out)
+        except (urllib.error.URLError, OSError, ValueError) as err:
+            raise DataError(f"{url}: download failed ({err})") from err
+        got = calculate_md5(tmp)
+        if got != md5:
+            raise DataError(f"{url}: checksum mismatch for {target.name} (md5 {got}, expected {md5})")
+
+    atomic_write(target, write)
+
+
+def _gunzip(source: Path, target: Path) -> None:
+    def write(tmp: str) -> None:
+        with gzip.open(source, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+
+    atomic_write(target, write)
+
+
+# ----------------------------------------------------------------------------------- datasets
+
+
+def load_mnist(root: str | os.PathLike, mirror: str | None = None) -> TensorData:
+    """MNIST from ``root/MNIST/raw`` (fetched there first if missing or corrupt)."""
+    raw = Path(root) / "MNIST" / "raw"
+    bases = [mirror] if mirror else list(torchvision.datasets.MNIST.mirrors)
+    for filename, md5 in torchvision.datasets.MNIST.resources:
+        archive = fetch_verified(bases, filename, md5, raw)
+        extracted = raw / filename.removesuffix(".gz")
+        stamp = raw / (extracted.name + ".md5")
+        # re-extract whenever the archive changed (the stamp records which archive it came from)
+        if not extracted.is_file() or not stamp.is_file() or stamp.read_text() != md5:
+            _gunzip(archive, extracted)
+            atomic_write(stamp, lambda tmp, md5=md5: Path(tmp).write_text(md5))
+    try:
+        train = torchvision.datasets.MNIST(str(root), train=True, download=False)
+        test = torchvision.datasets.MNIST(str(root), train=False, download=False)
+    except Exception as err:
+        raise DataError(f"cannot read MNIST from {raw}: {err}") from err
+
+    def images(ds: torchvision.datasets.MNIST) -> torch.Tensor:
+        return _normalise(ds.data.unsqueeze(1).float() / 255.0, MNIST_MEAN, MNIST_STD)
+
+    return TensorData(
+        "mnist", images(train), train.targets.long(), images(test), test.targets.long(), 10
+    )
+
+
+def load_cifar10(root: str | os.PathLike, mirror: str | None = None) -> TensorData:
+    """CIFAR-10 from ``root`` (fetched there first if missing or corrupt)."""
+    cls = torchvision.datasets.CIFAR10
+    root = Path(root)
+    base_url = cls.url.rsplit("/", 1)[0]
+    folder = root / cls.base_folder
+    if not _cifar_batches_ok(root):
+        archive = fetch_verified([mirror or base_url], cls.filename, cls.tgz_md5, root)
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                tar.extractall(root, filter="data")
+        except (tarfile.TarError, OSError) as err:
+            raise DataError(f"cannot extract {archive}: {err}") from err
+    try:
+        train = cls(str(root), train=True, download=False)
+        test = cls(str(root), train=False, download=False)
+    except Exception as err:
+        raise DataError(f"cannot read CIFAR-10 from {folder}: {err}") from err
+
+    def images(ds: torchvision.datasets.CIFAR10) -> torch.Tensor:
+        pixels = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
+        return _normalise(pixels, CIFAR_MEAN, CIFAR_STD)
+
+    return TensorData(
+        "cifar10",
+        images(train),
+        torch.tensor(train.targets, dtype=torch.long),
+        images(test),
+        torch.tensor(test.targets, dtype=torch.long),
+        10,
+        augment=True,
+        pad_value=_black_pixel(CIFAR_MEAN, CIFAR_STD),
+    )
+
+
+def _cifar_batches_ok(root: Path) -> bool:
+    cls = torchvision.datasets.CIFAR10
+    folder = root / cls.base_folder
+    for filename, md5 in cls.train_list + cls.test_list:
+        path = folder / filename
+        if not path.is_file() or calculate_md5(str(path)) != md5:
+            return False
+    return True
+
+
+DIGITS_TEST_FRACTION = 0.25
+
+
+def load_digits() -> TensorData:
+    """scikit-learn's 8x8 digits (1,797 images), split 75/25 by a fixed seeded permutation."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    bunch = sklearn_digits()
+    images = torch.from_numpy(np.asarray(bunch.images, dtype=np.float32)).unsqueeze(1) / 16.0
+    labels = torch.from_numpy(np.asarray(bunch.target, dtype=np.int64))
+    order = torch.randperm(len(labels), generator=seeds.generator(0, seeds.DATA_SPLIT))
+    n_test = round(len(labels) * DIGITS_TEST_FRACTION)
+    test_idx, train_idx = order[:n_test], order[n_test:]
+    # one mean/std for the set, from the training split (as MNIST's constants are)
+    mean = (images[train_idx].mean().item(),)
+    std = (images[train_idx].std().item(),)
+    normalised = _normalise(images, mean, std)
+    return TensorData(
+        "digits",
+        normalised[train_idx],
+        labels[train_idx],
+        normalised[test_idx],
+        labels[test_idx],
+        10,
+    )
+
+
+def make_synthetic(
+    shape: Sequence[int] = (3, 32, 32),
+    num_classes: int = 10,
+    n_train: int = 512,
+    n_test: int = 256,
+    seed: int = 0,
+    augment: bool = False,
+    noise: float = 1.0,
+) -> TensorData:
+    """Learnable random data: each class is a fixed random pattern plus Gaussian noise."""
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"synthetic shape must be (C, H, W) with positive sizes, got {shape}")
+    if num_classes < 2:
+        raise ValueError(f"synthetic num_classes must be at least 2, got {num_classes}")
+    gen = seeds.generator(seed, seeds.SYNTHETIC_DATA)
+    prototypes = torch.randn((num_classes, *shape), generator=gen)
+
+    def draw(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        labels = torch.randint(num_classes, (n,), generator=gen)
+        images = prototypes[labels] + noise * torch.randn((n, *shape), generator=gen)
+        return images.contiguous(), labels
+
+    train_x, train_y = draw(n_train)
+    test_x, test_y = draw(n_test)
+    return TensorData(
+        "synthetic",
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+        num_classes,
+        augment=augment,
+        pad_value=(0.0,) * shape[0],
+    )
+
+
+DATASETS = ("mnist", "cifar10", "digits", "synthetic")
+
+
+def load_dataset(
+    name: str, root: str | os.PathLike = "resources/data", mirror: str | None = None, **options
+) -> TensorData:
+    """Load dataset ``name``; ``options`` go to :func:`make_synthetic` for ``synthetic``."""
+    if name == "mnist":
+        return load_mnist(root, mirror)
+    if name == "cifar10":
+        return load_cifar10(root, mirror)
+    if name == "digits":
+        return load_digits()
+    if name == "synthetic":
+        return make_synthetic(**options)
+    raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+
+
+def class_balanced_subset(
+    images: torch.Tensor, labels: torch.Tensor, per_class: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``per_class`` examples of every class, as MtM's scoring set (REFERENCE.md 2 and 4.4).
+
+    The set is shuffled with a generator from ``seed`` and the first ``per_class`` examples of each
+    class are kept, in shuffled order. No augmentation.
+    """
+    if per_class < 1:
+        raise ValueError(f"examples per class must be at least 1, got {per_class}")
+    order = torch.randperm(len(labels), generator=seeds.generator(seed, seeds.SCORING_SUBSET))
+    shuffled = labels[order]
+    chosen = []
+    for cls in torch.unique(labels).tolist():
+        positions = (shuffled == cls).nonzero().flatten()
+        if len(positions) < per_class:
+            raise ValueError(
+                f"class {cls} has {len(positions)} training examples, fewer than {per_class}"
+            )
+        chosen.append(positions[:per_class])
+    keep = order[torch.sort(torch.cat(chosen)).values]
+    return images[keep], labels[keep]

@@ -1,0 +1,304 @@
+"""The training engine: masked, deterministic, resumable training of many small networks.
+
+Design choices, each for a measured or required reason:
+- The whole dataset lives as tensors on the training device; an epoch draws a seeded permutation
+  and slices batches. No DataLoader, no worker processes, no per-sample transforms.
+- CIFAR augmentation (horizontal flip, then random crop with 4-pixel padding, as open_lth) runs on
+  whole batches on the device, its randomness from a seeded generator.
+- Pruned weights stay exactly +0.0: their gradients are zeroed before every optimizer step, so
+  momentum buffers and weight decay never move them (for the kept weights this is the same update
+  as MtM's re-masking before each forward).
+- The learning rate is set per iteration from the epoch milestones (open_lth steps per iteration).
+- Every epoch's data order and augmentation come from generators derived from (seed, purpose,
+  epoch), so a resumed run needs no generator state beyond the epoch number and reproduces an
+  uninterrupted run bit for bit on the CPU.
+- A checkpoint (model, optimizer, step, history) is written atomically after every epoch; it is
+  used only if its fingerprint (start state, config, seed) matches the run being asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import seeds, storage
+from .data import TensorData
+from .masks import check_mask, collapsed_layers
+
+log = logging.getLogger(__name__)
+
+HISTORY_COLUMNS = (
+    "epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters; defaults are open_lth's LeNet-300-100 (REFERENCE.md section 3)."""
+
+    epochs: int = 40
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    milestones: tuple[int, ...] = ()  # epochs at which the LR is multiplied by gamma
+    gamma: float = 0.1
+    eval_batch_size: int = 2000
+    bf16: bool = False  # CUDA only: autocast the forward pass to bfloat16
+    channels_last: bool = False  # CUDA only: NHWC memory layout for convolutions
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay}")
+        object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+
+
+# open_lth defaults per architecture (REFERENCE.md section 3)
+DEFAULT_CONFIGS = {
+    "lenet300": TrainConfig(),
+    "resnet20": TrainConfig(
+        epochs=160, momentum=0.9, weight_decay=1e-4, milestones=(80, 120), gamma=0.1
+    ),
+    "vgg16": TrainConfig(
+        epochs=160, momentum=0.9, weight_decay=1e-4, milestones=(80, 120), gamma=0.1
+    ),
+}
+
+
+@dataclass
+class TrainResult:
+    weights: dict[str, torch.Tensor]
+    history: list[dict[str, float]]
+    diverged: bool = False
+    collapsed_layers: list[str] = field(default_factory=list)
+    resumed_from_epoch: int = 0
+    device: str = "cpu"
+
+    @property
+    def final_test_accuracy(self) -> float:
+        return self.history[-1]["test_accuracy"] if self.history else float("nan")
+
+    @property
+    def best_test_accuracy(self) -> float:
+        return max((row["test_accuracy"] for row in self.history), default=float("nan"))
+
+
+def pick_device(device: str | torch.device | None = None) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def learning_rate(config: TrainConfig, step: int, iterations_per_epoch: int) -> float:
+    passed = sum(step >= m * iterations_per_epoch for m in config.milestones)
+    return config.lr * config.gamma**passed
+
+
+def augment_batch(images: torch.Tensor, pad_value: torch.Tensor, gen: torch.Generator
+                  ) -> torch.Tensor:
+    """Random horizontal flip, then a random HxW crop of the image padded by 4 on every side."""
+    n, c, h, w = images.shape
+    device = images.device
+    flip = torch.rand(n, generator=gen, device=device) < 0.5
+    images = torch.where(flip.view(n, 1, 1, 1), images.flip(3), images)
+    padded = pad_value.view(1, c, 1, 1).expand(n, c, h + 8, w + 8).clone()
+    padded[:, :, 4 : 4 + h, 4 : 4 + w] = images
+    dy = torch.randint(0, 9, (n,), generator=gen, device=device)
+    dx = torch.randint(0, 9, (n,), generator=gen, device=device)
+    rows = (dy.view(n, 1) + torch.arange(h, device=device)).view(n, 1, h, 1)
+    cols = (dx.view(n, 1) + torch.arange(w, device=device)).view(n, 1, 1, w)
+    batch = torch.arange(n, device=device).view(n, 1, 1, 1)
+    channel = torch.arange(c, device=device).view(1, c, 1, 1)
+    return padded[batch, channel, rows, cols]
+
+
+def _fingerprint(start: Mapping[str, Mapping[str, torch.Tensor]], config: TrainConfig, seed: int,
+                 num_train: int) -> str:
+    digest = hashlib.sha256()
+    digest.update(repr((sorted(asdict(config).items()), seed, num_train)).encode())
+    for part in ("weights", "mask"):
+        for name in sorted(start[part]):
+            tensor = start[part][name].detach().cpu().contiguous()
+            digest.update(name.encode())
+            digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
+             bf16: bool = False) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy, in large batches without gradients."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=images.device)
+    correct = torch.zeros((), dtype=torch.int64, device=images.device)
+    for start in range(0, len(labels), batch_size):
+        x, y = images[start : start + batch_size], labels[start : start + batch_size]
+        with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=bf16):
+            out = model(x)
+        loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
+        correct += (out.argmax(1) == y).sum()
+    model.train(was_training)
+    return loss_sum.item() / len(labels), correct.item() / len(labels)
+
+
+def train(
+    model: nn.Module,
+    start: Mapping[str, Mapping[str, torch.Tensor]],
+    data: TensorData,
+    config: TrainConfig,
+    *,
+    seed: int,
+    device: str | torch.device | None = None,
+    checkpoint: str | os.PathLike | None = None,
+) -> TrainResult:
+    """Train ``model`` from ``start = {"weights", "mask"}`` and return weights and history.
+
+    ``data`` may live on the CPU; it is moved to the device once. With ``checkpoint`` the state is
+    saved there after every epoch and a matching checkpoint found there is resumed from.
+    """
+    dev = pick_device(device)
+    check_mask(start["mask"], model)
+    model.load_state_dict(start["weights"])
+    model.to(dev)
+    use_cuda_options = dev.type == "cuda"
+    if config.channels_last and use_cuda_options:
+        model.to(memory_format=torch.channels_last)
+    bf16 = config.bf16 and use_cuda_options
+    data = data.to(dev)
+    params = dict(model.named_parameters())
+    masked = [(params[name], start["mask"][name].to(dev)) for name in start["mask"]]
+    pruned = [(p, ~m) for p, m in masked if not bool(m.all())]
+    optimizer = torch.optim.SGD(
+        model.parameters(), lr=config.lr, momentum=config.momentum,
+        weight_decay=config.weight_decay,
+    )
+    n_train = len(data.train_y)
+    per_epoch = math.ceil(n_train / config.batch_size)
+    pad_value = torch.tensor(data.pad_value or (0.0,) * data.input_shape[0], device=dev)
+    fingerprint = _fingerprint(start, config, seed, n_train)
+
+    history: list[dict[str, float]] = []
+    first_epoch, diverged = 0, False
+    if checkpoint is not None:
+        saved = _load_checkpoint(Path(checkpoint), fingerprint)
+        if saved is not None:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            history = list(saved["history"])
+            first_epoch, diverged = int(saved["epoch"]), bool(saved["diverged"])
+            log.info("resuming from %s after epoch %d", checkpoint, first_epoch)
+    resumed_from = first_epoch
+
+    model.train()
+    for epoch in range(first_epoch, config.epochs):
+        if diverged:
+            break
+        began = time.perf_counter()
+        order = torch.randperm(
+            n_train, generator=seeds.generator(seed, f"{seeds.DATA_ORDER}/{epoch}")
+        ).to(dev)
+        aug_gen = seeds.generator(seed, f"{seeds.AUGMENT}/{epoch}", device=dev)
+        loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+        correct = torch.zeros((), dtype=torch.int64, device=dev)
+        lr = config.lr
+        for it in range(per_epoch):
+            idx = order[it * config.batch_size : (it + 1) * config.batch_size]
+            x, y = data.train_x[idx], data.train_y[idx]
+            if data.augment:
+                x = augment_batch(x, pad_value, aug_gen)
+            if config.channels_last and use_cuda_options:
+                x = x.contiguous(memory_format=torch.channels_last)
+            lr = learning_rate(config, epoch * per_epoch + it, per_epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                out = model(x)
+            loss = F.cross_entropy(out.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            for p, off in pruned:
+                p.grad.masked_fill_(off, 0.0)
+            optimizer.step()
+            loss_sum += loss.detach().double() * len(y)
+            correct += (out.argmax(1) == y).sum()
+        train_loss = loss_sum.item() / n_train
+        test_loss, test_acc = evaluate(
+            model, data.test_x, data.test_y, config.eval_batch_size, bf16
+        )
+        history.append({
+            "epoch": epoch + 1,
+            "train_loss": train_loss,
+            "train_accuracy": correct.item() / n_train,
+            "test_loss": test_loss,
+            "test_accuracy": test_acc,
+            "lr": lr,
+            "seconds": time.perf_counter() - began,
+        })
+        diverged = not math.isfinite(train_loss) or not math.isfinite(test_loss)
+        if diverged:
+            log.warning("training diverged (non-finite loss) in epoch %d; stopping", epoch + 1)
+        if checkpoint is not None:
+            _save_checkpoint(Path(checkpoint), fingerprint, epoch + 1, model, optimizer,
+                             history, diverged)
+
+    for p, off in pruned:  # the invariant the whole study rests on; cheap to check
+        if bool(p.detach()[off].ne(0).any()):
+            raise AssertionError("a pruned weight became non-zero during training")
+    weights = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
+    return TrainResult(
+        weights=weights,
+        history=history,
+        diverged=diverged,
+        collapsed_layers=collapsed_layers(start["mask"]),
+        resumed_from_epoch=resumed_from,
+        device=str(dev),
+    )
+
+
+def _save_checkpoint(path: Path, fingerprint: str, epoch: int, model: nn.Module,
+                     optimizer: torch.optim.Optimizer, history: list[dict[str, float]],
+                     diverged: bool) -> None:
+    storage.save(
+        {
+            "fingerprint": fingerprint,
+            "epoch": epoch,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "history": history,
+            "diverged": diverged,
+        },
+        path,
+    )
+
+
+def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
+    if not path.is_file():
+        return None
+    try:
+        saved = storage.load(path)
+    except storage.CorruptFileError as err:
+        log.warning("ignoring unreadable checkpoint: %s", err)
+        return None
+    if not isinstance(saved, dict) or saved.get("fingerprint") != fingerprint:
+        log.warning("ignoring checkpoint %s: it belongs to another start state or config", path)
+        return None
+    return saved

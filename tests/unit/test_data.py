@@ -1,0 +1,83 @@
+import shutil
+
+import pytest
+import torch
+import torchvision
+
+from conftest import SHARED_MNIST, serve_folder
+from pai import data
+
+
+def test_digits_is_offline_fixed_and_normalised():
+    a, b = data.load_digits(), data.load_digits()
+    assert a.input_shape == (1, 8, 8) and a.num_classes == 10
+    assert len(a.train_y) + len(a.test_y) == 1797
+    assert torch.equal(a.train_x, b.train_x) and torch.equal(a.test_y, b.test_y)
+    assert abs(a.train_x.mean().item()) < 1e-4 and a.train_x.std().item() == pytest.approx(1, 1e-3)
+
+
+def test_synthetic_shapes_and_seed():
+    s = data.make_synthetic((3, 16, 16), 4, 64, 32, seed=1)
+    assert s.train_x.shape == (64, 3, 16, 16) and s.test_x.shape == (32, 3, 16, 16)
+    assert set(s.train_y.tolist()) <= {0, 1, 2, 3}
+    assert torch.equal(s.train_x, data.make_synthetic((3, 16, 16), 4, 64, 32, seed=1).train_x)
+    assert not torch.equal(s.train_x, data.make_synthetic((3, 16, 16), 4, 64, 32, seed=2).train_x)
+
+
+def test_class_balanced_subset():
+    d = data.load_digits()
+    x, y = data.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
+    assert x.shape == (100, 1, 8, 8)
+    assert torch.bincount(y).tolist() == [10] * 10
+    x2, y2 = data.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
+    x3, _ = data.class_balanced_subset(d.train_x, d.train_y, 10, seed=1)
+    assert torch.equal(x, x2) and torch.equal(y, y2) and not torch.equal(x, x3)
+    # the examples are real training rows
+    rows = {tuple(r.flatten().tolist()) for r in d.train_x}
+    assert all(tuple(r.flatten().tolist()) in rows for r in x[:5])
+    with pytest.raises(ValueError, match="fewer than 1000"):
+        data.class_balanced_subset(d.train_x, d.train_y, 1000, seed=0)
+
+
+def test_unknown_dataset_is_named():
+    with pytest.raises(ValueError, match=r"unknown dataset 'svhn'.*mnist"):
+        data.load_dataset("svhn")
+
+
+@pytest.mark.network
+def test_mnist_through_local_mirror(mnist_root):
+    d = data.load_mnist(mnist_root)  # already there: no network needed the second time
+    assert d.train_x.shape == (60000, 1, 28, 28) and d.test_x.shape == (10000, 1, 28, 28)
+    assert d.train_x.mean().item() == pytest.approx(0.0, abs=0.01)
+    assert d.train_x.std().item() == pytest.approx(1.0, abs=0.01)
+    assert torch.bincount(d.test_y).sum() == 10000
+
+
+@pytest.mark.network
+def test_mirror_down_names_url_and_file(tmp_path):
+    with pytest.raises(data.DataError, match=r"(?s)train-images-idx3-ubyte.gz.*127.0.0.1:9/mnist/train-images"):
+        data.load_mnist(tmp_path, mirror="http://127.0.0.1:9/mnist")
+
+
+@pytest.mark.network
+def test_wrong_file_on_mirror_is_refused(tmp_path, mnist_mirror):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for resource, _ in torchvision.datasets.MNIST.resources:
+        shutil.copy(SHARED_MNIST / resource, bad / resource)
+    (bad / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
+    with serve_folder(bad) as url:
+        with pytest.raises(data.DataError, match=r"checksum mismatch for t10k-labels-idx1-ubyte.gz"):
+            data.load_mnist(tmp_path / "root", mirror=url)
+    assert not (tmp_path / "root" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").exists()
+
+
+@pytest.mark.network
+def test_corrupt_local_file_is_fetched_again(tmp_path, mnist_mirror):
+    root = tmp_path / "root"
+    data.load_mnist(root, mirror=mnist_mirror)
+    archive = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
+    archive.write_bytes(b"garbage")
+    d = data.load_mnist(root, mirror=mnist_mirror)
+    assert len(d.test_y) == 10000
+    assert archive.stat().st_size == (SHARED_MNIST / archive.name).stat().st_size

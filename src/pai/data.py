@@ -110,14 +110,18 @@ def _download_checked(url: str, target: Path, md5: str) -> None:
     def write(tmp: str) -> None:
         try:
             request = urllib.request.Request(url, headers={"User-Agent": "pai"})
-            with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
-                with open(tmp, "wb") as out:
-                    shutil.copyfileobj(response, out)
+            with (
+                urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response,
+                open(tmp, "wb") as out,
+            ):
+                shutil.copyfileobj(response, out)
         except (urllib.error.URLError, OSError, ValueError) as err:
             raise DataError(f"{url}: download failed ({err})") from err
         got = calculate_md5(tmp)
         if got != md5:
-            raise DataError(f"{url}: checksum mismatch for {target.name} (md5 {got}, expected {md5})")
+            raise DataError(
+                f"{url}: checksum mismatch for {target.name} (md5 {got}, expected {md5})"
+            )
 
     atomic_write(target, write)
 

@@ -43,8 +43,9 @@ def keep_count(total: int, sparsity: float) -> int:
     return round((1.0 - float(sparsity)) * total)
 
 
-def select(scores: torch.Tensor, count: int, keep: str = "highest",
-           eligible: torch.Tensor | None = None) -> torch.Tensor:
+def select(
+    scores: torch.Tensor, count: int, keep: str = "highest", eligible: torch.Tensor | None = None
+) -> torch.Tensor:
     """Boolean vector marking exactly ``count`` entries of the 1-D ``scores`` to keep.
 
     ``eligible`` (bool) restricts the choice to those entries (iterative pruning ranks only the
@@ -131,7 +132,8 @@ def check_mask(mask: Mapping[str, torch.Tensor], model: nn.Module) -> None:
     extra = [name for name in mask if name not in expected]
     if missing or extra:
         raise MaskError(
-            f"mask does not fit the net: missing {missing or 'nothing'}, unexpected {extra or 'nothing'}"
+            "mask does not fit the net: "
+            f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}"
         )
     for name in expected:
         m = mask[name]

@@ -13,6 +13,7 @@ Every draw comes from an explicit generator, never the global RNG: the modules a
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 
@@ -30,7 +31,7 @@ class LeNet300(nn.Module):
         super().__init__()
         sizes = [input_size, *hidden]
         self.fc_layers = nn.ModuleList(
-            nn.Linear(n_in, n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)
+            nn.Linear(n_in, n_out) for n_in, n_out in itertools.pairwise(sizes)
         )
         self.fc = nn.Linear(sizes[-1], num_classes)
 
@@ -72,7 +73,11 @@ class CifarResNet(nn.Module):
         if (depth - 2) % 6 != 0:
             raise ValueError(f"CIFAR ResNet depth must be 6n+2, got {depth}")
         blocks_per_stage = (depth - 2) // 6
-        plan = [(width, blocks_per_stage), (2 * width, blocks_per_stage), (4 * width, blocks_per_stage)]
+        plan = [
+            (width, blocks_per_stage),
+            (2 * width, blocks_per_stage),
+            (4 * width, blocks_per_stage),
+        ]
         current = plan[0][0]
         self.conv = nn.Conv2d(in_channels, current, 3, stride=1, padding=1, bias=False)
         self.bn = nn.BatchNorm2d(current)

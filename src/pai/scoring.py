@@ -132,8 +132,9 @@ def grasp_scores(
     return {name: total / len(labels) for name, total in zip(names, totals, strict=True)}
 
 
-def graspabs_scores(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                    **options) -> dict[str, torch.Tensor]:
+def graspabs_scores(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, **options
+) -> dict[str, torch.Tensor]:
     """|-theta * Hg|: keeps the weights whose GraSP score is largest in magnitude."""
     return {k: v.abs() for k, v in grasp_scores(model, images, labels, **options).items()}
 
@@ -177,7 +178,9 @@ def synflow_prepare(model: nn.Module, float64: bool = True) -> nn.Module:
 
 
 def synflow_scores(
-    prepared: nn.Module, weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor],
+    prepared: nn.Module,
+    weights: Mapping[str, torch.Tensor],
+    mask: Mapping[str, torch.Tensor],
     input_shape: Sequence[int],
 ) -> dict[str, torch.Tensor]:
     """One SynFlow round: |theta * dR/dtheta| with R the summed output for an all-ones input.
@@ -195,9 +198,7 @@ def synflow_scores(
     ones = torch.ones((1, *input_shape), dtype=dtype, device=device)
     total = prepared(ones).sum()
     grads = torch.autograd.grad(total, [params[name] for name in names])
-    return {
-        name: (params[name].detach() * g).abs() for name, g in zip(names, grads, strict=True)
-    }
+    return {name: (params[name].detach() * g).abs() for name, g in zip(names, grads, strict=True)}
 
 
 def synflow_mask(
@@ -259,7 +260,6 @@ def method_mask(
     return global_mask(scores, sparsity, keep=keep)
 
 
-
 __all__ = [
     "DATA_METHODS",
     "KEEPS",
@@ -277,4 +277,3 @@ __all__ = [
     "synflow_prepare",
     "synflow_scores",
 ]
-

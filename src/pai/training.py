@@ -112,8 +112,9 @@ def learning_rate(config: TrainConfig, step: int, iterations_per_epoch: int) -> 
     return config.lr * config.gamma**passed
 
 
-def augment_batch(images: torch.Tensor, pad_value: torch.Tensor, gen: torch.Generator
-                  ) -> torch.Tensor:
+def augment_batch(
+    images: torch.Tensor, pad_value: torch.Tensor, gen: torch.Generator
+) -> torch.Tensor:
     """Random horizontal flip, then a random HxW crop of the image padded by 4 on every side."""
     n, c, h, w = images.shape
     device = images.device
@@ -130,8 +131,9 @@ def augment_batch(images: torch.Tensor, pad_value: torch.Tensor, gen: torch.Gene
     return padded[batch, channel, rows, cols]
 
 
-def _fingerprint(start: Mapping[str, Mapping[str, torch.Tensor]], config: TrainConfig, seed: int,
-                 num_train: int) -> str:
+def _fingerprint(
+    start: Mapping[str, Mapping[str, torch.Tensor]], config: TrainConfig, seed: int, num_train: int
+) -> str:
     digest = hashlib.sha256()
     digest.update(repr((sorted(asdict(config).items()), seed, num_train)).encode())
     for part in ("weights", "mask"):
@@ -143,8 +145,13 @@ def _fingerprint(start: Mapping[str, Mapping[str, torch.Tensor]], config: TrainC
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-             bf16: bool = False) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int,
+    bf16: bool = False,
+) -> tuple[float, float]:
     """Mean cross-entropy and accuracy, in large batches without gradients."""
     was_training = model.training
     model.eval()
@@ -188,7 +195,9 @@ def train(
     masked = [(params[name], start["mask"][name].to(dev)) for name in start["mask"]]
     pruned = [(p, ~m) for p, m in masked if not bool(m.all())]
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=config.lr, momentum=config.momentum,
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
         weight_decay=config.weight_decay,
     )
     n_train = len(data.train_y)
@@ -244,21 +253,24 @@ def train(
         test_loss, test_acc = evaluate(
             model, data.test_x, data.test_y, config.eval_batch_size, bf16
         )
-        history.append({
-            "epoch": epoch + 1,
-            "train_loss": train_loss,
-            "train_accuracy": correct.item() / n_train,
-            "test_loss": test_loss,
-            "test_accuracy": test_acc,
-            "lr": lr,
-            "seconds": time.perf_counter() - began,
-        })
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": train_loss,
+                "train_accuracy": correct.item() / n_train,
+                "test_loss": test_loss,
+                "test_accuracy": test_acc,
+                "lr": lr,
+                "seconds": time.perf_counter() - began,
+            }
+        )
         diverged = not math.isfinite(train_loss) or not math.isfinite(test_loss)
         if diverged:
             log.warning("training diverged (non-finite loss) in epoch %d; stopping", epoch + 1)
         if checkpoint is not None:
-            _save_checkpoint(Path(checkpoint), fingerprint, epoch + 1, model, optimizer,
-                             history, diverged)
+            _save_checkpoint(
+                Path(checkpoint), fingerprint, epoch + 1, model, optimizer, history, diverged
+            )
 
     for p, off in pruned:  # the invariant the whole study rests on; cheap to check
         if bool(p.detach()[off].ne(0).any()):
@@ -274,9 +286,15 @@ def train(
     )
 
 
-def _save_checkpoint(path: Path, fingerprint: str, epoch: int, model: nn.Module,
-                     optimizer: torch.optim.Optimizer, history: list[dict[str, float]],
-                     diverged: bool) -> None:
+def _save_checkpoint(
+    path: Path,
+    fingerprint: str,
+    epoch: int,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    history: list[dict[str, float]],
+    diverged: bool,
+) -> None:
     storage.save(
         {
             "fingerprint": fingerprint,

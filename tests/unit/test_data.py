@@ -3,8 +3,8 @@ import shutil
 import pytest
 import torch
 import torchvision
-
 from conftest import SHARED_MNIST, serve_folder
+
 from pai import data
 
 
@@ -55,7 +55,9 @@ def test_mnist_through_local_mirror(mnist_root):
 
 @pytest.mark.network
 def test_mirror_down_names_url_and_file(tmp_path):
-    with pytest.raises(data.DataError, match=r"(?s)train-images-idx3-ubyte.gz.*127.0.0.1:9/mnist/train-images"):
+    with pytest.raises(
+        data.DataError, match=r"(?s)train-images-idx3-ubyte.gz.*127.0.0.1:9/mnist/train-images"
+    ):
         data.load_mnist(tmp_path, mirror="http://127.0.0.1:9/mnist")
 
 
@@ -66,9 +68,11 @@ def test_wrong_file_on_mirror_is_refused(tmp_path, mnist_mirror):
     for resource, _ in torchvision.datasets.MNIST.resources:
         shutil.copy(SHARED_MNIST / resource, bad / resource)
     (bad / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
-    with serve_folder(bad) as url:
-        with pytest.raises(data.DataError, match=r"checksum mismatch for t10k-labels-idx1-ubyte.gz"):
-            data.load_mnist(tmp_path / "root", mirror=url)
+    with (
+        serve_folder(bad) as url,
+        pytest.raises(data.DataError, match=r"checksum mismatch for t10k-labels-idx1-ubyte.gz"),
+    ):
+        data.load_mnist(tmp_path / "root", mirror=url)
     assert not (tmp_path / "root" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").exists()
 
 

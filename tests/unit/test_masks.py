@@ -34,7 +34,13 @@ def test_ties_are_broken_by_position_from_both_ends():
 def test_select_within_eligible_only():
     scores = torch.tensor([5.0, 4, 3, 2, 1])
     eligible = torch.tensor([False, True, True, True, True])
-    assert masks.select(scores, 2, "highest", eligible).tolist() == [False, True, True, False, False]
+    assert masks.select(scores, 2, "highest", eligible).tolist() == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert masks.select(scores, 2, "lowest", eligible).tolist() == [False, False, False, True, True]
     with pytest.raises(ValueError, match="NaN"):
         masks.select(torch.tensor([1.0, float("nan")]), 1)
@@ -59,7 +65,7 @@ def test_mask_that_does_not_fit_is_named():
     with pytest.raises(masks.MaskError, match=r"unexpected \['fc.bias'\]"):
         masks.check_mask(extra, model)
     floats = dict(mask, **{"fc.weight": torch.ones(10, 100)})
-    with pytest.raises(masks.MaskError, match="'fc.weight' has dtype torch.float32"):
+    with pytest.raises(masks.MaskError, match=r"'fc\.weight' has dtype torch\.float32"):
         masks.check_mask(floats, model)
 
 
@@ -93,7 +99,8 @@ def test_magnitude_at_init_per_layer_densities_follow_the_init(sparsity):
     widths = [(2 / f) ** 0.5 for f in fan_ins]
     expected = _expected_magnitude_densities(widths, sizes, sparsity)
     # The output layer has 1,000 weights: one draw's density has a sampling spread of about 0.016,
-    # so the expectation is compared through the mean of 32 initialisations (std of the mean about 0.003).
+    # so the expectation is compared through the mean of 32 initialisations (std of the mean
+    # about 0.003).
     per_seed = []
     for seed in range(32):
         model = nets.build_net("lenet300", (1, 28, 28), 10, seed=seed)

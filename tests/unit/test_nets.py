@@ -43,7 +43,7 @@ def test_open_lth_initialisation():
             if module.bias is not None:
                 assert module.bias.abs().max() <= 1 / math.sqrt(fan_in)
         if isinstance(module, nn.BatchNorm2d):
-            assert 0 <= module.weight.min() and module.weight.max() < 1
+            assert module.weight.min() >= 0 and module.weight.max() < 1
             assert module.weight.std() > 0.1  # U[0,1), not the default ones
             assert torch.equal(module.bias, torch.zeros_like(module.bias))
             assert torch.equal(module.running_var, torch.ones_like(module.running_var))

@@ -32,7 +32,7 @@ def test_random_scores_seeded_uniform():
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not torch.equal(a["fc.weight"], c["fc.weight"])
     flat = masks.flatten(a, list(a))
-    assert 0 <= flat.min() and flat.max() < 1 and flat.mean().item() == pytest.approx(0.5, abs=0.01)
+    assert flat.min() >= 0 and flat.max() < 1 and flat.mean().item() == pytest.approx(0.5, abs=0.01)
 
 
 def test_snip_matches_hand_gradient_of_softmax_regression():
@@ -55,7 +55,9 @@ def test_snip_batches_are_averaged_by_size():
     model = tiny_mlp()
     x, y = batch(7)
     whole = scoring.snip_scores(model, x, y, batch_size=7)
-    parts = [scoring.snip_scores(model, x[s], y[s], batch_size=7) for s in (slice(0, 3), slice(3, 7))]
+    parts = [
+        scoring.snip_scores(model, x[s], y[s], batch_size=7) for s in (slice(0, 3), slice(3, 7))
+    ]
     for name in whole:
         split = scoring.snip_scores(model, x, y, batch_size=3)[name]
         torch.testing.assert_close(split, (3 * parts[0][name] + 4 * parts[1][name]) / 7)

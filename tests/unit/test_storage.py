@@ -33,7 +33,7 @@ def test_truncated_file_names_the_file(tmp_path):
     path = tmp_path / "w.pt"
     storage.save({"a": torch.ones(1000)}, path)
     path.write_bytes(path.read_bytes()[:100])
-    with pytest.raises(storage.CorruptFileError, match="w.pt"):
+    with pytest.raises(storage.CorruptFileError, match=r"w\.pt"):
         storage.load(path)
 
 
@@ -48,11 +48,11 @@ def test_pickle_with_code_is_refused(tmp_path):
         pickle.dump({"x": Payload()}, handle)
     if os.path.exists("/tmp/pai-payload-ran"):
         os.unlink("/tmp/pai-payload-ran")
-    with pytest.raises(storage.CorruptFileError, match="evil.pt"):
+    with pytest.raises(storage.CorruptFileError, match=r"evil\.pt"):
         storage.load(path)
     assert not os.path.exists("/tmp/pai-payload-ran")
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.pt"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.pt"):
         storage.load(tmp_path / "nope.pt")

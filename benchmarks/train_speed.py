@@ -1,0 +1,185 @@
+"""Training speed of the pai engine against the common peer approach, in one run.
+
+(a) peer: torchvision MNIST with ToTensor/Normalize per sample, a DataLoader (no workers on the
+    CPU, as Synaptic-Flow's loader), and the mask multiplied into the weight in every forward
+    (Synaptic-Flow's masked layers);
+(b) pai: ``pai.training.train`` (tensors on the device, seeded slicing, gradient masking).
+
+Part 1: LeNet-300-100, MNIST (through a local HTTP mirror of ../shared/data), one epoch each.
+Part 2: ResNet-20 on CIFAR-shaped synthetic data: the share of an engine iteration spent outside
+the forward and backward pass (batching, augmentation, masking, optimizer step).
+
+    python benchmarks/train_speed.py [--threads 1] [--resnet-iterations 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+
+import torch
+import torch.nn.functional as F
+import torchvision
+from _mirror import mnist_mirror
+from torch import nn
+
+from pai import ablations, data, masks, nets, scoring, training
+
+
+class MaskedLinear(nn.Linear):
+    """Synaptic-Flow style: the mask is a buffer multiplied into the weight in every forward."""
+
+    def __init__(self, n_in: int, n_out: int):
+        super().__init__(n_in, n_out)
+        self.register_buffer("weight_mask", torch.ones_like(self.weight))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight * self.weight_mask, self.bias)
+
+
+class PeerLeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc_layers = nn.ModuleList([MaskedLinear(784, 300), MaskedLinear(300, 100)])
+        self.fc = MaskedLinear(100, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.flatten(1)
+        for layer in self.fc_layers:
+            x = F.relu(layer(x))
+        return self.fc(x)
+
+
+def peer_epoch(root: str, start: dict, device: torch.device) -> tuple[float, float]:
+    transform = torchvision.transforms.Compose(
+        [
+            torchvision.transforms.ToTensor(),
+            torchvision.transforms.Normalize(data.MNIST_MEAN, data.MNIST_STD),
+        ]
+    )
+    train = torchvision.datasets.MNIST(root, train=True, transform=transform)
+    test = torchvision.datasets.MNIST(root, train=False, transform=transform)
+    model = PeerLeNet().to(device)
+    model.load_state_dict(start["weights"], strict=False)
+    for name, m in start["mask"].items():
+        model.get_submodule(name.removesuffix(".weight")).weight_mask.copy_(m.float())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    began = time.perf_counter()
+    model.train()
+    loader = torch.utils.data.DataLoader(train, batch_size=128, shuffle=True)
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for x, y in torch.utils.data.DataLoader(test, batch_size=1000):
+            correct += (model(x.to(device)).argmax(1) == y.to(device)).sum().item()
+    return time.perf_counter() - began, correct / len(test)
+
+
+def pai_epoch(d: data.TensorData, start: dict, device: torch.device) -> tuple[float, float]:
+    model = nets.build_net("lenet300", d.input_shape, 10)
+    began = time.perf_counter()
+    result = training.train(model, start, d, training.TrainConfig(epochs=1), seed=0, device=device)
+    return time.perf_counter() - began, result.final_test_accuracy
+
+
+def lenet_part(device: torch.device) -> None:
+    with tempfile.TemporaryDirectory() as root, mnist_mirror() as url:
+        d = data.load_mnist(root, mirror=url)
+        model = nets.build_net("lenet300", d.input_shape, 10, seed=0)
+        init = {k: v.clone() for k, v in model.state_dict().items()}
+        mask = masks.global_mask(scoring.magnitude_scores(model), 0.8)
+        start = ablations.start_state("unmodified", model, init, mask, seed=0)
+        pai_epoch(d, start, device)  # warm-up (allocator, first-call costs)
+        peer_s, peer_acc = peer_epoch(root, start, device)
+        pai_s, pai_acc = pai_epoch(d, start, device)
+    print("LeNet-300-100, MNIST, one epoch (train + test), sparsity 0.8")
+    print(
+        f"  (a) peer DataLoader + transforms + masked forward: {peer_s:7.2f} s  acc {peer_acc:.4f}"
+    )
+    print(f"  (b) pai engine:                                   {pai_s:7.2f} s  acc {pai_acc:.4f}")
+    print(f"  speed-up (a)/(b): {peer_s / pai_s:.1f}x")
+
+
+def resnet_part(device: torch.device, iterations: int) -> None:
+    batch = 128
+    d = data.make_synthetic((3, 32, 32), 10, n_train=batch * iterations, n_test=batch, augment=True)
+    model = nets.build_net("resnet20", d.input_shape, 10, seed=0)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    mask = masks.global_mask(scoring.magnitude_scores(model), 0.8)
+    start = ablations.start_state("unmodified", model, init, mask, seed=0)
+    config = training.TrainConfig(epochs=1, momentum=0.9, weight_decay=1e-4)
+
+    # forward + backward alone, on one fixed batch already on the device
+    core = nets.build_net("resnet20", d.input_shape, 10)
+    core.load_state_dict(start["weights"])
+    core.to(device).train()
+    x, y = d.train_x[:batch].to(device), d.train_y[:batch].to(device)
+    for _ in range(3):
+        F.cross_entropy(core(x), y).backward()
+    _sync(device)
+    began = time.perf_counter()
+    for _ in range(iterations):
+        core.zero_grad(set_to_none=True)
+        F.cross_entropy(core(x), y).backward()
+    _sync(device)
+    core_s = (time.perf_counter() - began) / iterations
+
+    began = time.perf_counter()
+    training.train(
+        nets.build_net("resnet20", d.input_shape, 10), start, d, config, seed=0, device=device
+    )
+    _sync(device)
+    engine_s = (time.perf_counter() - began) / iterations  # includes one 128-image evaluation
+
+    gen = torch.Generator(device=device).manual_seed(0)
+    pad = torch.tensor(d.pad_value, device=device)
+    xs = d.train_x.to(device)
+    order = torch.randperm(len(xs)).to(device)
+    began = time.perf_counter()
+    for it in range(iterations):
+        training.augment_batch(xs[order[it * batch : (it + 1) * batch]], pad, gen)
+    _sync(device)
+    augment_s = (time.perf_counter() - began) / iterations
+
+    share = (engine_s - core_s) / engine_s
+    print(f"ResNet-20, CIFAR-shaped synthetic data, {iterations} iterations of batch {batch}")
+    print(f"  forward + backward alone:  {core_s * 1000:8.1f} ms/iteration")
+    print(f"  pai engine, everything:    {engine_s * 1000:8.1f} ms/iteration")
+    print(f"    of which slicing + augmentation: {augment_s * 1000:.1f} ms")
+    print(f"  share outside forward/backward: {100 * share:.1f}%")
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 per job)")
+    parser.add_argument("--resnet-iterations", type=int, default=200)
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if present)")
+    parser.add_argument("--skip-lenet", action="store_true")
+    parser.add_argument("--skip-resnet", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = training.pick_device(args.device)
+    print(
+        f"torch {torch.__version__}, device {device}, threads {args.threads}, "
+        f"{platform.processor() or platform.machine()}"
+    )
+    if not args.skip_lenet:
+        lenet_part(device)
+    if not args.skip_resnet:
+        resnet_part(device, args.resnet_iterations)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from pai import ablations, data, masks, nets, scoring, storage, training
+
+HERE = Path(__file__).parent
+
+
+def start_for(net, d, sparsity=0.8, seed=0, method="magnitude"):
+    model = nets.build_net(net, d.input_shape, d.num_classes, seed=seed)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    scores = scoring.one_shot_scores(method, model, seed=seed)
+    mask = masks.global_mask(scores, sparsity)
+    return model, ablations.start_state("unmodified", model, init, mask, seed=seed)
+
+
+def assert_pruned_exactly_zero(weights, mask):
+    for name, m in mask.items():
+        w = weights[name][~m]
+        assert torch.equal(w.view(torch.int32), torch.zeros_like(w).view(torch.int32)), name
+
+
+@pytest.mark.parametrize("momentum,weight_decay", [(0.0, 0.0), (0.9, 1e-4)])
+def test_pruned_weights_stay_bitwise_zero_lenet(momentum, weight_decay):
+    d = data.load_digits()
+    model, start = start_for("lenet300", d, 0.9)
+    config = training.TrainConfig(epochs=10, momentum=momentum, weight_decay=weight_decay)
+    result = training.train(model, start, d, config, seed=0)
+    assert_pruned_exactly_zero(result.weights, start["mask"])
+    kept = start["mask"]["fc.weight"]
+    assert not torch.equal(result.weights["fc.weight"][kept], start["weights"]["fc.weight"][kept])
+    assert result.final_test_accuracy > 0.4  # it learns (chance is 0.1)
+
+
+def test_pruned_weights_stay_zero_resnet_with_augmentation():
+    d = data.make_synthetic((3, 16, 16), 10, 256, 64, augment=True)
+    model, start = start_for("resnet20", d, 0.7)
+    config = training.TrainConfig(epochs=2, batch_size=64, momentum=0.9, weight_decay=1e-4)
+    result = training.train(model, start, d, config, seed=0)
+    assert_pruned_exactly_zero(result.weights, start["mask"])
+    assert len(result.history) == 2
+    assert set(result.history[0]) == set(training.HISTORY_COLUMNS)
+
+
+def test_same_seed_same_bits_other_seed_differs():
+    d = data.make_synthetic((3, 8, 8), 10, 256, 64, augment=True)
+    config = training.TrainConfig(epochs=2, batch_size=32, momentum=0.9, weight_decay=1e-4)
+    runs = []
+    for seed in (0, 0, 1):
+        model, start = start_for("resnet20", d, 0.5)  # same start; only the training seed varies
+        runs.append(training.train(model, start, d, config, seed=seed))
+    a, b, c = runs
+    assert all(torch.equal(a.weights[k], b.weights[k]) for k in a.weights)
+    assert [r["test_loss"] for r in a.history] == [r["test_loss"] for r in b.history]
+    assert not torch.equal(a.weights["fc.weight"], c.weights["fc.weight"])
+
+
+def test_learning_rate_steps_per_iteration():
+    config = training.TrainConfig(lr=0.1, milestones=(2, 3), gamma=0.1)
+    per_epoch = 10
+    assert training.learning_rate(config, 19, per_epoch) == pytest.approx(0.1)
+    assert training.learning_rate(config, 20, per_epoch) == pytest.approx(0.01)
+    assert training.learning_rate(config, 30, per_epoch) == pytest.approx(0.001)
+
+
+def test_augmentation_is_a_flip_and_a_padded_crop():
+    images = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).view(2, 1, 4, 4) + 1
+    pad = torch.tensor([-7.0])
+    gen = torch.Generator().manual_seed(0)
+    out = training.augment_batch(images, pad, gen)
+    assert out.shape == images.shape
+    for i in range(2):
+        padded = torch.full((12, 12), -7.0)
+        matches = []
+        for flipped in (images[i, 0], images[i, 0].flip(1)):
+            padded[4:8, 4:8] = flipped
+            matches += [
+                (dy, dx)
+                for dy in range(9)
+                for dx in range(9)
+                if torch.equal(padded[dy : dy + 4, dx : dx + 4], out[i, 0])
+            ]
+        assert matches, "each output is a 4x4 window of the padded (maybe flipped) image"
+    # the generator drives it: same state, same output; the draws vary
+    again = training.augment_batch(images, pad, torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    many = training.augment_batch(images.repeat(64, 1, 1, 1), pad, gen)
+    assert len({tuple(x.flatten().tolist()) for x in many}) > 10
+
+
+def test_diverging_run_stops_with_flag():
+    d = data.load_digits()
+    model, start = start_for("lenet300", d, 0.5)
+    config = training.TrainConfig(epochs=5, lr=1e6)
+    result = training.train(model, start, d, config, seed=0)
+    assert result.diverged
+    assert len(result.history) < 5
+    assert_pruned_exactly_zero(result.weights, start["mask"])
+
+
+def test_collapsed_mask_still_trains_and_is_flagged():
+    d = data.load_digits()
+    model = nets.build_net("lenet300", d.input_shape, 10, seed=0)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    mask = masks.ones_mask(model)
+    mask["fc_layers.1.weight"][:] = False
+    start = ablations.start_state("unmodified", model, init, mask, seed=0)
+    result = training.train(model, start, d, training.TrainConfig(epochs=2), seed=0)
+    assert result.collapsed_layers == ["fc_layers.1.weight"]
+    assert not result.diverged and len(result.history) == 2
+    assert result.final_test_accuracy < 0.3  # only the output bias can learn
+
+
+def test_bad_mask_is_refused_before_training():
+    d = data.load_digits()
+    model, start = start_for("lenet300", d, 0.5)
+    del start["mask"]["fc.weight"]
+    with pytest.raises(masks.MaskError, match=r"fc\.weight"):
+        training.train(model, start, d, training.TrainConfig(epochs=1), seed=0)
+
+
+def test_bad_config_names_the_value():
+    with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
+        training.TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="momentum"):
+        training.TrainConfig(momentum=1.5)
+
+
+def test_checkpoint_of_another_start_is_ignored(tmp_path):
+    d = data.load_digits()
+    ckpt = tmp_path / "ckpt.pt"
+    model, start = start_for("lenet300", d, 0.5)
+    training.train(model, start, d, training.TrainConfig(epochs=2), seed=0, checkpoint=ckpt)
+    model, other = start_for("lenet300", d, 0.9)
+    result = training.train(
+        model, other, d, training.TrainConfig(epochs=2), seed=0, checkpoint=ckpt
+    )
+    assert result.resumed_from_epoch == 0
+    same = training.train(model, other, d, training.TrainConfig(epochs=2), seed=0, checkpoint=ckpt)
+    assert same.resumed_from_epoch == 2  # finished: nothing left to do
+    assert all(torch.equal(same.weights[k], result.weights[k]) for k in result.weights)
+
+
+def _run_job(checkpoint, output, epochs):
+    env = dict(os.environ, PYTHONPATH=str(HERE))
+    return subprocess.Popen(
+        [sys.executable, str(HERE / "train_job.py"), str(checkpoint), str(output), str(epochs)],
+        env=env,
+    )
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
+    epochs = 4
+    reference = tmp_path / "reference.pt"
+    assert _run_job(tmp_path / "ref-ckpt.pt", reference, epochs).wait(timeout=600) == 0
+
+    ckpt, out = tmp_path / "ckpt.pt", tmp_path / "out.pt"
+    job = _run_job(ckpt, out, epochs)
+    deadline = time.monotonic() + 300
+    while not ckpt.exists():  # wait for the first epoch's checkpoint, then kill mid-epoch 2
+        assert job.poll() is None, "the job ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)
+    assert job.wait() == -signal.SIGKILL
+    assert not out.exists()
+    assert storage.load(ckpt)["epoch"] < epochs
+
+    assert _run_job(ckpt, out, epochs).wait(timeout=600) == 0
+    resumed, uninterrupted = storage.load(out), storage.load(reference)
+    assert resumed["resumed"] >= 1
+    for name, tensor in uninterrupted["weights"].items():
+        assert torch.equal(resumed["weights"][name], tensor), name
+
+    def strip(history):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
+
+    assert strip(resumed["history"]) == strip(uninterrupted["history"])

@@ -311,3 +311,16 @@ def class_balanced_subset(
         chosen.append(positions[:per_class])
     keep = order[torch.sort(torch.cat(chosen)).values]
     return images[keep], labels[keep]
+
+
+KNOWN_SHAPES = {"mnist": ((1, 28, 28), 10), "cifar10": ((3, 32, 32), 10), "digits": ((1, 8, 8), 10)}
+
+
+def dataset_shape(name: str, synthetic: dict | None = None) -> tuple[tuple[int, ...], int]:
+    """(input shape, class count) of a dataset without loading it."""
+    if name == "synthetic":
+        options = synthetic or {}
+        return tuple(options.get("shape", (3, 32, 32))), int(options.get("classes", 10))
+    if name not in KNOWN_SHAPES:
+        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+    return KNOWN_SHAPES[name]

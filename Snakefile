@@ -1,0 +1,50 @@
+# Pruning-at-initialization ablations: Frankle et al. 2021 (MtM) and Singh & Liu 2021.
+#
+# Path map (DESIGN.md), keyed net / method / sparsity / seed / ablation:
+#   resources/data/{dataset}/manifest.json                           download_data
+#   results/init/net=/seed=/weights.pt                               init_weights
+#   results/scores/net=/method=/seed=/scores.pt                      score_weights (one-shot)
+#   results/masks/net=/method=/sparsity=/seed=/mask.pt               make_mask
+#   results/runs/net=/method=/sparsity=/seed=/ablation=/start.pt    apply_ablation
+#       trained.pt, history.parquet, run.json                        train_model
+#       distances.parquet                                            compute_distances
+#   results/tables/{runs,layers,histories,distances}.parquet,
+#       table1.{csv,md}                                              aggregate_results
+#   results/figures/*.{png,pdf}                                      plot_*
+#
+#   snakemake --cores all                                  config.yaml (the paper grid)
+#   snakemake --cores all --configfile presets/demo.yaml   offline demo
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/init.smk"
+include: "workflow/rules/scoring.smk"
+include: "workflow/rules/masks.smk"
+include: "workflow/rules/ablation.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/distances.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/plots.smk"
+
+
+FIGURE_NAMES = [
+    "accuracy",
+    "ablations",
+    "distances",
+    "layer_density",
+    "training_curves",
+]
+
+
+rule all:
+    default_target: True
+    input:
+        "results/tables/runs.parquet",
+        "results/tables/distances.parquet",
+        "results/tables/table1.csv",
+        "results/tables/table1.md",
+        expand("results/figures/{name}.{ext}", name=FIGURE_NAMES, ext=["png", "pdf"]),

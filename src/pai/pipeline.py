@@ -1,0 +1,108 @@
+"""What the Snakemake scripts share: job set-up, data from rule params, provenance.
+
+The scripts stay thin: read inputs, call one library function, write outputs. Paths come from
+Snakemake; nothing here builds a results path.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import data, storage
+from .training import TrainConfig
+
+log = logging.getLogger("pai")
+
+
+def start_job(log_path: str | os.PathLike, threads: int = 1) -> None:
+    """Send logs (and uncaught errors) to the rule's log file; one torch thread per core given."""
+    logging.basicConfig(
+        filename=str(log_path),
+        filemode="w",
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    torch.set_num_threads(max(1, int(threads)))
+
+    def log_uncaught(kind, value, tb):
+        logging.getLogger("pai").error("job failed", exc_info=(kind, value, tb))
+        sys.__excepthook__(kind, value, tb)
+
+    sys.excepthook = log_uncaught
+
+
+def load_data(params: Mapping[str, Any]) -> data.TensorData:
+    """The dataset described by a rule's ``dataset`` params (see common.smk)."""
+    synthetic = dict(params.get("synthetic") or {})
+    options = {}
+    if params["name"] == "synthetic":
+        options = {
+            "shape": tuple(synthetic["shape"]),
+            "num_classes": synthetic["classes"],
+            "n_train": synthetic["n_train"],
+            "n_test": synthetic["n_test"],
+        }
+    return data.load_dataset(params["name"], params["root"], params.get("mirror"), **options)
+
+
+def train_config(spec: Mapping[str, Any]) -> TrainConfig:
+    keys = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "milestones", "gamma")
+    return TrainConfig(**{key: spec[key] for key in keys})
+
+
+def write_json(obj: Any, path: str | os.PathLike) -> None:
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str)
+    storage.atomic_write(path, lambda tmp: Path(tmp).write_text(text + "\n"))
+
+
+def write_parquet(frame, path: str | os.PathLike) -> None:
+    storage.atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def read_parquet(path: str | os.PathLike):
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except Exception as err:
+        raise storage.CorruptFileError(f"cannot read {path} as parquet: {err}") from err
+
+
+def provenance(repo: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Package versions, git commit and machine, for run.json."""
+    versions = {}
+    for package in ("torch", "torchvision", "numpy", "scipy", "pandas", "snakemake", "pai"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    commit = None
+    if repo is not None:
+        try:
+            commit = subprocess.run(
+                ["git", "-C", str(repo), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            commit = None
+    return {
+        "versions": versions,
+        "git_commit": commit,
+        "python": platform.python_version(),
+        "host": platform.node(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }

@@ -1,0 +1,198 @@
+"""The figures, drawn with seaborn from the aggregated tables (PNG and PDF).
+
+Every mean is drawn with a 95% bootstrap confidence interval over seeds (seaborn's
+``errorbar=("ci", 95)``); with a single seed there is no interval.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on cluster nodes
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from .storage import atomic_write
+
+CI = ("ci", 95)
+METHOD_ORDER = ["random", "magnitude", "snip", "grasp", "graspabs", "synflow"]
+ABLATION_ORDER = ["unmodified", "shuffle", "reinit", "invert"]
+
+
+def _present(order: list[str], values) -> list[str]:
+    values = set(values)
+    return [v for v in order if v in values]
+
+
+def save(grid, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int) -> None:
+    figure = grid.figure if hasattr(grid, "figure") else grid
+    # "tight" keeps the legend seaborn places beside the panels inside the saved image
+    atomic_write(png, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight"))
+    atomic_write(pdf, lambda tmp: figure.savefig(tmp, format="pdf", bbox_inches="tight"))
+    plt.close(figure)
+
+
+def style(settings: Mapping) -> None:
+    sns.set_theme(context=settings.get("context", "paper"), style="whitegrid")
+
+
+def no_data(what: str):
+    """A figure that says the grid gave it nothing to show (e.g. no random method, one ablation)."""
+    figure, axis = plt.subplots(figsize=(6, 1.5))
+    axis.axis("off")
+    axis.text(0.5, 0.5, f"{what}: nothing to show for this grid", ha="center", va="center")
+    return figure
+
+
+def accuracy_vs_sparsity(runs: pd.DataFrame):
+    """Final test accuracy of every method's unmodified runs against sparsity, one panel per net."""
+    data = runs[runs["ablation"] == "unmodified"]
+    if data.empty:
+        return no_data("accuracy of unmodified masks")
+    grid = sns.relplot(
+        data=data,
+        x="sparsity",
+        y="final_test_accuracy",
+        hue="method",
+        hue_order=_present(METHOD_ORDER, data["method"]),
+        col="net",
+        kind="line",
+        marker="o",
+        errorbar=CI,
+        facet_kws={"sharey": False},
+        height=3.2,
+        aspect=1.2,
+    )
+    grid.set_axis_labels("sparsity (fraction of weights pruned)", "final test accuracy")
+    grid.figure.suptitle(
+        "Unmodified masks; random pruning is the baseline (mean, 95% CI over seeds)", y=1.04
+    )
+    return grid
+
+
+def ablations(runs: pd.DataFrame):
+    """MtM's ablation figure: per net and method, accuracy of the four ablations vs sparsity."""
+    if runs.empty:
+        return no_data("ablations")
+    grid = sns.relplot(
+        data=runs,
+        x="sparsity",
+        y="final_test_accuracy",
+        hue="ablation",
+        hue_order=_present(ABLATION_ORDER, runs["ablation"]),
+        row="net",
+        col="method",
+        col_order=_present(METHOD_ORDER, runs["method"]),
+        kind="line",
+        marker="o",
+        errorbar=CI,
+        facet_kws={"sharey": "row"},
+        height=2.6,
+        aspect=1.1,
+    )
+    grid.set_axis_labels("sparsity", "final test accuracy")
+    grid.set_titles("{row_name} | {col_name}")
+    return grid
+
+
+def distances_per_layer(distances: pd.DataFrame, sparsity: float):
+    """Singh & Liu figures 1-2: trained, all-entries W1 per layer for reinit, shuffle, random."""
+    data = distances[
+        (distances["stage"] == "trained")
+        & (distances["entries"] == "all")
+        & (distances["sparsity"].round(4) == round(sparsity, 4))
+    ].copy()
+    if data.empty:
+        return no_data("per-layer distances")
+    data["layer_index"] = data.groupby(["net", "method", "seed", "comparison"]).cumcount()
+    grid = sns.relplot(
+        data=data,
+        x="layer_index",
+        y="w1",
+        hue="comparison",
+        hue_order=_present(["reinit", "shuffle", "invert", "random"], data["comparison"]),
+        row="net",
+        col="method",
+        col_order=_present(METHOD_ORDER, data["method"]),
+        kind="line",
+        marker="o",
+        errorbar=CI,
+        facet_kws={"sharey": False, "sharex": False},
+        height=2.6,
+        aspect=1.1,
+    )
+    grid.set_axis_labels("prunable layer (input to output)", "W1 to unmodified")
+    grid.set_titles("{row_name} | {col_name}")
+    grid.figure.suptitle(f"Trained weights, pruned zeros included, sparsity {sparsity}", y=1.02)
+    return grid
+
+
+def layer_density(layers: pd.DataFrame, sparsity: float):
+    """Per-layer density of each method's unmodified mask at one sparsity."""
+    data = layers[
+        (layers["ablation"] == "unmodified") & (layers["sparsity"].round(4) == round(sparsity, 4))
+    ]
+    if data.empty:
+        return no_data("per-layer density")
+    grid = sns.catplot(
+        data=data,
+        x="layer_index",
+        y="density",
+        hue="method",
+        hue_order=_present(METHOD_ORDER, data["method"]),
+        col="net",
+        kind="point",
+        errorbar=CI,
+        sharex=False,
+        height=3.2,
+        aspect=1.4,
+    )
+    grid.set_axis_labels("prunable layer (input to output)", "fraction of weights kept")
+    grid.figure.suptitle(f"Per-layer density of each method's mask, sparsity {sparsity}", y=1.04)
+    return grid
+
+
+def training_curves(histories: pd.DataFrame, sparsity: float):
+    """Test accuracy per epoch of every method's unmodified runs at one sparsity."""
+    data = histories[
+        (histories["ablation"] == "unmodified")
+        & (histories["sparsity"].round(4) == round(sparsity, 4))
+    ]
+    if data.empty:
+        return no_data("training curves")
+    grid = sns.relplot(
+        data=data,
+        x="epoch",
+        y="test_accuracy",
+        hue="method",
+        hue_order=_present(METHOD_ORDER, data["method"]),
+        col="net",
+        kind="line",
+        errorbar=CI,
+        facet_kws={"sharey": False, "sharex": False},
+        height=3.2,
+        aspect=1.2,
+    )
+    grid.set_axis_labels("epoch", "test accuracy")
+    grid.figure.suptitle(f"Training curves, unmodified masks, sparsity {sparsity}", y=1.04)
+    return grid
+
+
+# figure name -> (table it is drawn from, function, whether it takes the analysis sparsity)
+FIGURES = {
+    "accuracy": ("runs", accuracy_vs_sparsity, False),
+    "ablations": ("runs", ablations, False),
+    "distances": ("distances", distances_per_layer, True),
+    "layer_density": ("layers", layer_density, True),
+    "training_curves": ("histories", training_curves, True),
+}
+
+
+def draw(name: str, table: pd.DataFrame, sparsity: float):
+    _, function, needs_sparsity = FIGURES[name]
+    return function(table, sparsity) if needs_sparsity else function(table)

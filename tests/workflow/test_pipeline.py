@@ -1,0 +1,164 @@
+"""The real pipeline on presets/smoke.yaml: outputs, invariants and incremental reruns."""
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from pipeline_helpers import REPO, make_workdir, planned_jobs, snakemake
+
+SMOKE = ("--configfile", "presets/smoke.yaml")
+FIGURES = ["accuracy", "ablations", "distances", "layer_density", "training_curves"]
+PER_SEED_RULES = {
+    "init_weights": 2,
+    "score_weights": 4,  # random and snip for two nets; synflow scores inside make_mask
+    "make_mask": 6,
+    "apply_ablation": 6,
+    "train_model": 6,
+    "compute_distances": 6,
+}
+DOWNSTREAM = {"aggregate_results": 1, "all": 1, **{f"plot_{f}": 1 for f in FIGURES}}
+
+
+def test_every_table_and_figure_is_written(smoke_run):
+    for name in FIGURES:
+        for ext in ("png", "pdf"):
+            assert (smoke_run / f"results/figures/{name}.{ext}").stat().st_size > 1000
+    runs = pd.read_parquet(smoke_run / "results/tables/runs.parquet")
+    assert len(runs) == 2 * 3 * 4  # nets x methods x ablations
+    assert set(runs["ablation"]) == {"unmodified", "shuffle", "reinit", "invert"}
+    table1 = pd.read_csv(smoke_run / "results/tables/table1.csv")
+    assert list(table1.columns) == [
+        "net", "method", "reinit", "reinit_std", "shuffle", "shuffle_std", "random", "random_std",
+    ]  # fmt: skip
+    snip = table1[table1["method"] == "snip"]
+    assert (snip["random"] > snip["shuffle"]).all()  # the Singh & Liu contrast, even here
+    distances = pd.read_parquet(smoke_run / "results/tables/distances.parquet")
+    assert set(distances["stage"]) == {"init", "trained"}
+    assert set(distances["entries"]) == {"all", "unpruned"}
+    assert set(distances["comparison"]) == {"shuffle", "reinit", "invert", "random"}
+
+
+def test_runs_keep_their_invariants(smoke_run):
+    base = smoke_run / "results/runs/net=resnet20-synthetic/method=snip/sparsity=0.75/seed=0"
+    unmodified = torch.load(base / "ablation=unmodified/start.pt", weights_only=True)
+    shuffled = torch.load(base / "ablation=shuffle/start.pt", weights_only=True)
+    for name, mask in unmodified["mask"].items():
+        assert int(shuffled["mask"][name].sum()) == int(mask.sum())
+    for ablation in ("unmodified", "shuffle", "reinit", "invert"):
+        start = torch.load(base / f"ablation={ablation}/start.pt", weights_only=True)
+        trained = torch.load(base / f"ablation={ablation}/trained.pt", weights_only=True)
+        for name, mask in start["mask"].items():
+            assert torch.equal(trained[name][~mask], torch.zeros(int((~mask).sum())))
+        record = json.loads((base / f"ablation={ablation}/run.json").read_text())
+        assert record["ablation"] == ablation and record["epochs"] == 2
+        assert record["provenance"]["versions"]["torch"]
+        assert not (base / f"ablation={ablation}/checkpoint.pt").exists()
+
+
+def test_complete_run_plans_nothing(smoke_run):
+    assert planned_jobs(smoke_run, *SMOKE) == {}
+
+
+def _override(workdir, name, text):
+    path = workdir / f"{name}.yaml"
+    path.write_text(text)
+    return ("--configfile", "presets/smoke.yaml", str(path))
+
+
+def test_adding_a_seed_plans_only_the_new_runs(smoke_run):
+    grid = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())["grid"]
+    grid["seeds"] = [0, 1]
+    args = _override(smoke_run, "two_seeds", yaml.safe_dump({"grid": grid}))
+    assert planned_jobs(smoke_run, *args) == {**PER_SEED_RULES, **DOWNSTREAM}
+
+
+def test_a_plot_setting_reruns_only_plots(smoke_run):
+    args = _override(smoke_run, "dpi", "plots: {dpi: 90, context: paper}\n")
+    assert planned_jobs(smoke_run, *args) == {f"plot_{f}": 1 for f in FIGURES} | {"all": 1}
+
+
+def test_epochs_of_one_net_rerun_only_its_training_and_downstream(smoke_run):
+    nets = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())["nets"]
+    nets["lenet300-digits"]["epochs"] = 4
+    args = _override(smoke_run, "epochs", yaml.safe_dump({"nets": nets}))
+    plan = planned_jobs(smoke_run, *args)
+    assert plan == {"train_model": 3, "compute_distances": 3, **DOWNSTREAM}
+
+
+def test_lint_and_format_are_clean():
+    lint = snakemake(REPO, "--lint", "--configfile", "presets/smoke.yaml", check=False)
+    assert lint.returncode == 0 and "Lints for" not in lint.stdout + lint.stderr, lint.stdout
+    fmt = snakemake_fmt_check()
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def snakemake_fmt_check():
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow/rules"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "override,named",
+    [
+        ("grid: {sparsities: [1.0]}", "sparsities"),
+        ("grid: {methods: [snap]}", "snap"),
+        ("grid: {nets: [lenet5-mnist]}", "lenet5-mnist"),
+        ("grid: {seeds: [0.5]}", "seeds"),
+        ("gird: {seeds: [0]}", "gird"),
+    ],
+)
+def test_bad_config_stops_before_any_job(tmp_path, override, named):
+    workdir = make_workdir(tmp_path)
+    (workdir / "bad.yaml").write_text(override + "\n")
+    result = snakemake(workdir, "-n", "--configfile", "presets/smoke.yaml", "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert named in result.stdout + result.stderr
+    assert not (workdir / "results").exists()
+
+
+@pytest.mark.network
+def test_real_mnist_through_the_mirror(tmp_path, mnist_mirror):
+    workdir = make_workdir(tmp_path)
+    (workdir / "mnist.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "data": {
+                    "root": "resources/data",
+                    "mirrors": {"mnist": mnist_mirror, "cifar10": None},
+                },
+                "nets": {
+                    "lenet300-mnist": {
+                        "arch": "lenet300",
+                        "dataset": "mnist",
+                        "epochs": 1,
+                        "batch_size": 128,
+                        "lr": 0.1,
+                        "momentum": 0.0,
+                        "weight_decay": 0.0,
+                        "milestones": [],
+                        "gamma": 0.1,
+                    }
+                },
+                "grid": {
+                    "nets": ["lenet300-mnist"],
+                    "methods": ["magnitude"],
+                    "ablations": ["unmodified"],
+                    "sparsities": [0.75],
+                    "seeds": [0],
+                },
+            }
+        )
+    )
+    snakemake(workdir, "results/tables/runs.parquet", "--configfile", "mnist.yaml")
+    runs = pd.read_parquet(workdir / "results/tables/runs.parquet")
+    assert len(runs) == 1
+    assert runs["final_test_accuracy"].iloc[0] > 0.9  # one epoch of real MNIST

@@ -1,0 +1,182 @@
+# Validation, wildcard constraints and grid helpers shared by every rule file.
+
+import math
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+
+class ConfigError(Exception):
+    """A config mistake the schema cannot express; raised before any job is planned."""
+
+
+def _check_cross_references():
+    for net in config["grid"]["nets"]:
+        if net not in config["nets"]:
+            raise ConfigError(
+                f"grid.nets names {net!r}, which is not in the nets catalogue "
+                f"(known: {', '.join(sorted(config['nets']))})"
+            )
+    for net in config["grid"]["nets"]:
+        spec = config["nets"][net]
+        if spec["dataset"] == "synthetic" and "synthetic" not in config["data"]:
+            raise ConfigError(
+                f"nets.{net} uses the synthetic dataset but data.synthetic is unset"
+            )
+        for milestone in spec["milestones"]:
+            if milestone > spec["epochs"]:
+                raise ConfigError(
+                    f"nets.{net}.milestones has {milestone}, beyond its {spec['epochs']} epochs"
+                )
+    wanted = sparsity_label(config["analysis"]["table1_sparsity"])
+    if not any(
+        wanted in grid_list(net, "sparsities") for net in config["grid"]["nets"]
+    ):
+        raise ConfigError(
+            f"analysis.table1_sparsity {config['analysis']['table1_sparsity']} is not in the "
+            "sparsity grid of any net in grid.nets"
+        )
+
+
+def sparsity_label(value):
+    """The one form a sparsity takes in paths: 4 decimals, trailing zeros dropped (DESIGN.md)."""
+    text = f"{round(float(value), 4):.4f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def grid_list(net, key):
+    """A grid list for one net: the net's own override, else grid.<key>; sparsities canonical."""
+    values = config["nets"][net].get(key, config["grid"][key])
+    if key == "sparsities":
+        return sorted({sparsity_label(v) for v in values}, key=float)
+    return list(dict.fromkeys(values))
+
+
+ABLATIONS = list(config["grid"]["ablations"])
+NETS = list(config["grid"]["nets"])
+ONE_SHOT_METHODS = ["random", "magnitude", "snip", "grasp", "graspabs"]
+DATA_METHODS = ["snip", "grasp", "graspabs"]
+RUN = "net={net}/method={method}/sparsity={sparsity}/seed={seed}"
+
+
+def cells():
+    """Every (net, method, sparsity, seed) of the grid; each cell holds one run per ablation."""
+    for net in NETS:
+        for method in grid_list(net, "methods"):
+            for sparsity in grid_list(net, "sparsities"):
+                for seed in grid_list(net, "seeds"):
+                    yield {
+                        "net": net,
+                        "method": method,
+                        "sparsity": sparsity,
+                        "seed": seed,
+                    }
+
+
+def run_paths(wildcards, filename):
+    """The file ``filename`` of every ablation run of the wildcards' cell."""
+    base = f"results/runs/{RUN}".format(**wildcards)
+    return [f"{base}/ablation={ablation}/{filename}" for ablation in ABLATIONS]
+
+
+RUN_PATTERN = "net={{net}}/method={{method}}/sparsity={{sparsity}}/seed={{seed}}"
+
+
+def per_ablation(filename):
+    """Outputs of a per-cell rule: ``filename`` in every ablation run folder of the cell."""
+    return expand(
+        f"results/runs/{RUN_PATTERN}/ablation={{ablation}}/{filename}",
+        ablation=ABLATIONS,
+    )
+
+
+def net_spec(wildcards):
+    return config["nets"][wildcards.net]
+
+
+def dataset_ready(dataset):
+    return f"resources/data/{dataset}/manifest.json"
+
+
+def dataset_params(dataset):
+    return {
+        "name": dataset,
+        "root": str(Path(config["data"]["root"]) / dataset),
+        "mirror": config["data"]["mirrors"].get(dataset),
+        "synthetic": config["data"].get("synthetic", {}),
+    }
+
+
+# input functions of the rule files
+
+
+def scoring_inputs(wildcards):
+    inputs = {
+        "init": f"results/init/net={wildcards.net}/seed={wildcards.seed}/weights.pt"
+    }
+    if wildcards.method in DATA_METHODS:
+        inputs["dataset"] = ancient(dataset_ready(net_spec(wildcards)["dataset"]))
+    return inputs
+
+
+def mask_inputs(wildcards):
+    inputs = {
+        "init": f"results/init/net={wildcards.net}/seed={wildcards.seed}/weights.pt"
+    }
+    if wildcards.method != "synflow":
+        inputs["scores"] = (
+            "results/scores/net={net}/method={method}/seed={seed}/scores.pt".format(
+                **wildcards
+            )
+        )
+    return inputs
+
+
+def distance_inputs(wildcards):
+    inputs = {
+        "starts": run_paths(wildcards, "start.pt"),
+        "trained": run_paths(wildcards, "trained.pt"),
+    }
+    if wildcards.method != "random" and "random" in grid_list(wildcards.net, "methods"):
+        random_cell = RUN.format(
+            net=wildcards.net,
+            method="random",
+            sparsity=wildcards.sparsity,
+            seed=wildcards.seed,
+        )
+        random_run = f"results/runs/{random_cell}/ablation=unmodified"
+        inputs["random_start"] = f"{random_run}/start.pt"
+        inputs["random_trained"] = f"{random_run}/trained.pt"
+    return inputs
+
+
+def figure_outputs(name):
+    return {
+        "png": report(
+            f"results/figures/{name}.png",
+            caption=f"../report/{name}.rst",
+            category="Figures",
+        ),
+        "pdf": f"results/figures/{name}.pdf",
+    }
+
+
+_check_cross_references()
+
+ALL_METHODS = sorted({m for net in NETS for m in grid_list(net, "methods")})
+ALL_SEEDS = sorted({s for net in NETS for s in grid_list(net, "seeds")})
+ALL_SPARSITIES = sorted(
+    {s for net in NETS for s in grid_list(net, "sparsities")}, key=float
+)
+
+
+wildcard_constraints:
+    net="[A-Za-z0-9][A-Za-z0-9_-]*",
+    method="|".join(["random", "magnitude", "snip", "grasp", "graspabs", "synflow"]),
+    sparsity=r"0(\.\d{1,4})?",
+    seed=r"\d+",
+    ablation="|".join(["unmodified", "shuffle", "reinit", "invert"]),
+    dataset="|".join(["mnist", "cifar10", "digits", "synthetic"]),

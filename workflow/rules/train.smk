@@ -1,0 +1,41 @@
+# train_model: train every ablation run of one cell in one job (one process start, one dataset
+# load for four runs). Each run checkpoints every epoch in its own folder and resumes from it.
+
+
+rule train_model:
+    input:
+        starts=lambda wildcards: run_paths(wildcards, "start.pt"),
+        dataset=lambda wildcards: ancient(dataset_ready(net_spec(wildcards)["dataset"])),
+    output:
+        trained=per_ablation("trained.pt"),
+        history=per_ablation("history.parquet"),
+        run=per_ablation("run.json"),
+    log:
+        f"logs/train_model/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/train_model/{RUN}.tsv"
+    conda:
+        "../../envs/pai.yaml"
+    threads: 1
+    resources:
+        gpu=config["training"]["gpus"],
+    params:
+        arch=lambda wildcards: net_spec(wildcards)["arch"],
+        dataset=lambda wildcards: dataset_params(net_spec(wildcards)["dataset"]),
+        training=lambda wildcards: {
+            key: net_spec(wildcards)[key]
+            for key in (
+                "epochs",
+                "batch_size",
+                "lr",
+                "momentum",
+                "weight_decay",
+                "milestones",
+                "gamma",
+            )
+        },
+        device=config["training"]["device"],
+        ablations=ABLATIONS,
+        repo=workflow.basedir,
+    script:
+        "../scripts/train_model.py"

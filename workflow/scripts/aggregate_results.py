@@ -1,0 +1,25 @@
+"""aggregate_results: concatenate every run's files into tables; write Table 1."""
+
+import sys
+from pathlib import Path
+
+# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from pai import pipeline, tables
+from pai.storage import atomic_write
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+inputs, output = snakemake.input, snakemake.output
+records = [tables.read_run(path) for path in inputs.runs]
+pipeline.write_parquet(tables.runs_table(records), output.runs)
+pipeline.write_parquet(tables.layers_table(records), output.layers)
+pipeline.write_parquet(
+    tables.concat([pipeline.read_parquet(p) for p in inputs.histories]), output.histories
+)
+distances = tables.concat([pipeline.read_parquet(p) for p in inputs.distances])
+pipeline.write_parquet(distances, output.distances)
+table1 = tables.table1(distances, snakemake.params.table1_sparsity)
+atomic_write(output.table1, lambda tmp: table1.to_csv(tmp, index=False))
+text = tables.markdown(table1)
+atomic_write(output.table1_md, lambda tmp: Path(tmp).write_text(text))

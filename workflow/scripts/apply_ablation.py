@@ -1,0 +1,20 @@
+"""apply_ablation: the start state of every ablation run of one cell."""
+
+import sys
+from pathlib import Path
+
+# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from pai import ablations, data, nets, pipeline, storage
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+params, wildcards = snakemake.params, snakemake.wildcards
+shape, classes = data.dataset_shape(params.dataset["name"], params.dataset["synthetic"])
+model = nets.build_net(params.arch, shape, classes)
+init = storage.load(snakemake.input.init)
+mask_file = storage.load(snakemake.input.mask)
+for ablation, path in zip(params.ablations, snakemake.output, strict=True):
+    mask = mask_file["invert" if ablation == "invert" else "unmodified"]
+    state = ablations.start_state(ablation, model, init, mask, seed=int(wildcards.seed))
+    storage.save(state, path)

@@ -1,0 +1,31 @@
+"""make_mask: the method's mask at one sparsity (and its inversion where the grid asks for it)."""
+
+import sys
+from pathlib import Path
+
+# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+from pai import data, masks, nets, pipeline, scoring, storage
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+params, wildcards = snakemake.params, snakemake.wildcards
+shape, classes = data.dataset_shape(params.dataset["name"], params.dataset["synthetic"])
+model = nets.build_net(params.arch, shape, classes)
+model.load_state_dict(storage.load(snakemake.input.init))
+# (a Namedlist: `in` would test the paths, not the names)
+scores = storage.load(snakemake.input.scores) if hasattr(snakemake.input, "scores") else None
+result = {}
+for ranking in params.rankings:
+    result[ranking] = scoring.method_mask(
+        wildcards.method,
+        model,
+        float(wildcards.sparsity),
+        seed=int(wildcards.seed),
+        input_shape=shape,
+        invert=ranking == "invert",
+        synflow_iterations=params.synflow_iterations or scoring.SYNFLOW_ITERATIONS,
+        scores=scores,
+    )
+    pipeline.log.info("%s mask: %s", ranking, masks.layer_counts(result[ranking]))
+storage.save(result, snakemake.output[0])

@@ -1,0 +1,73 @@
+"""train_model: train every ablation run of one cell; checkpoints make a killed job resume."""
+
+import sys
+from pathlib import Path
+
+# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+
+import time
+
+import pandas as pd
+
+from pai import masks, nets, pipeline, storage, training
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
+dataset = pipeline.load_data(params.dataset)
+config = pipeline.train_config(params.training)
+device = None if params.device == "auto" else params.device
+provenance = pipeline.provenance(params.repo)
+for index, ablation in enumerate(params.ablations):
+    start = storage.load(snakemake.input.starts[index])
+    checkpoint = Path(output.trained[index]).with_name("checkpoint.pt")
+    model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
+    began = time.perf_counter()
+    result = training.train(
+        model,
+        start,
+        dataset,
+        config,
+        seed=int(wildcards.seed),
+        device=device,
+        checkpoint=checkpoint,
+    )
+    wall = time.perf_counter() - began
+    keys = {
+        "net": wildcards.net,
+        "method": wildcards.method,
+        "sparsity": float(wildcards.sparsity),
+        "seed": int(wildcards.seed),
+        "ablation": ablation,
+    }
+    storage.save(result.weights, output.trained[index])
+    history = pd.DataFrame(result.history, columns=list(training.HISTORY_COLUMNS))
+    for column, value in keys.items():
+        history.insert(list(keys).index(column), column, value)
+    pipeline.write_parquet(history, output.history[index])
+    last = result.history[-1] if result.history else {}
+    pipeline.write_json(
+        {
+            **keys,
+            "arch": params.arch,
+            "dataset": params.dataset["name"],
+            "training": params.training,
+            "final_test_accuracy": last.get("test_accuracy", float("nan")),
+            "final_test_loss": last.get("test_loss", float("nan")),
+            "best_test_accuracy": result.best_test_accuracy,
+            "epochs": len(result.history),
+            "diverged": result.diverged,
+            "collapsed_layers": result.collapsed_layers,
+            "density": masks.density(start["mask"]),
+            "layers": [
+                {"layer": name, "kept": kept, "total": total}
+                for name, (kept, total) in masks.layer_counts(start["mask"]).items()
+            ],
+            "wall_seconds": wall,
+            "resumed_from_epoch": result.resumed_from_epoch,
+            "device": result.device,
+            "provenance": provenance,
+        },
+        output.run[index],
+    )
+    checkpoint.unlink(missing_ok=True)  # the run is complete; its outputs replace the checkpoint

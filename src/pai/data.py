@@ -13,6 +13,7 @@ pixel, exactly what padding the PIL image before ``ToTensor``/``Normalize`` give
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import tarfile
@@ -24,8 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
-from torchvision.datasets.utils import calculate_md5
 
 from . import seeds
 from .storage import atomic_write
@@ -34,6 +33,8 @@ MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 # open_lth (and so MtM) normalises CIFAR-10 with the ImageNet constants
 CIFAR_MEAN, CIFAR_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 DOWNLOAD_TIMEOUT_S = 60
+# torchvision is imported only where MNIST or CIFAR-10 is read: its import costs seconds, and
+# most pipeline jobs (init, masks, ablations) start a fresh process and never need it.
 
 
 class DataError(RuntimeError):
@@ -78,6 +79,14 @@ def _black_pixel(mean: Sequence[float], std: Sequence[float]) -> tuple[float, ..
 
 
 # ----------------------------------------------------------------------------------- fetching
+
+
+def calculate_md5(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _url(base: str, filename: str) -> str:
@@ -139,6 +148,8 @@ def _gunzip(source: Path, target: Path) -> None:
 
 def load_mnist(root: str | os.PathLike, mirror: str | None = None) -> TensorData:
     """MNIST from ``root/MNIST/raw`` (fetched there first if missing or corrupt)."""
+    import torchvision
+
     raw = Path(root) / "MNIST" / "raw"
     bases = [mirror] if mirror else list(torchvision.datasets.MNIST.mirrors)
     for filename, md5 in torchvision.datasets.MNIST.resources:
@@ -155,7 +166,7 @@ def load_mnist(root: str | os.PathLike, mirror: str | None = None) -> TensorData
     except Exception as err:
         raise DataError(f"cannot read MNIST from {raw}: {err}") from err
 
-    def images(ds: torchvision.datasets.MNIST) -> torch.Tensor:
+    def images(ds) -> torch.Tensor:
         return _normalise(ds.data.unsqueeze(1).float() / 255.0, MNIST_MEAN, MNIST_STD)
 
     return TensorData(
@@ -165,6 +176,8 @@ def load_mnist(root: str | os.PathLike, mirror: str | None = None) -> TensorData
 
 def load_cifar10(root: str | os.PathLike, mirror: str | None = None) -> TensorData:
     """CIFAR-10 from ``root`` (fetched there first if missing or corrupt)."""
+    import torchvision
+
     cls = torchvision.datasets.CIFAR10
     root = Path(root)
     base_url = cls.url.rsplit("/", 1)[0]
@@ -182,7 +195,7 @@ def load_cifar10(root: str | os.PathLike, mirror: str | None = None) -> TensorDa
     except Exception as err:
         raise DataError(f"cannot read CIFAR-10 from {folder}: {err}") from err
 
-    def images(ds: torchvision.datasets.CIFAR10) -> torch.Tensor:
+    def images(ds) -> torch.Tensor:
         pixels = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
         return _normalise(pixels, CIFAR_MEAN, CIFAR_STD)
 
@@ -199,6 +212,8 @@ def load_cifar10(root: str | os.PathLike, mirror: str | None = None) -> TensorDa
 
 
 def _cifar_batches_ok(root: Path) -> bool:
+    import torchvision
+
     cls = torchvision.datasets.CIFAR10
     folder = root / cls.base_folder
     for filename, md5 in cls.train_list + cls.test_list:

@@ -57,6 +57,14 @@ def test_runs_keep_their_invariants(smoke_run):
         assert not (base / f"ablation={ablation}/checkpoint.pt").exists()
 
 
+def test_report_holds_every_figure_and_table1(smoke_run):
+    snakemake(smoke_run, *SMOKE, "--report", "report.html")
+    html = (smoke_run / "report.html").read_text(errors="replace")
+    for name in [*FIGURES, "table1"]:
+        assert name in html
+    assert "Wasserstein" in html  # the captions are in
+
+
 def test_complete_run_plans_nothing(smoke_run):
     assert planned_jobs(smoke_run, *SMOKE) == {}
 

@@ -339,3 +339,21 @@ def dataset_shape(name: str, synthetic: dict | None = None) -> tuple[tuple[int, 
     if name not in KNOWN_SHAPES:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
     return KNOWN_SHAPES[name]
+
+
+def to_cache(dataset: TensorData) -> dict:
+    """A plain dict of tensors and values that ``storage.save``/``storage.load`` round-trip."""
+    return {
+        "name": dataset.name,
+        "train_x": dataset.train_x,
+        "train_y": dataset.train_y,
+        "test_x": dataset.test_x,
+        "test_y": dataset.test_y,
+        "num_classes": dataset.num_classes,
+        "augment": dataset.augment,
+        "pad_value": list(dataset.pad_value),
+    }
+
+
+def from_cache(cached: dict) -> TensorData:
+    return TensorData(**{**cached, "pad_value": tuple(cached["pad_value"])})

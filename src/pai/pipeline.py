@@ -56,6 +56,11 @@ def load_data(params: Mapping[str, Any]) -> data.TensorData:
     return data.load_dataset(params["name"], params["root"], params.get("mirror"), **options)
 
 
+def load_cached_data(path: str | os.PathLike) -> data.TensorData:
+    """A dataset from the tensor file ``download_data`` wrote: no parsing, no heavy imports."""
+    return data.from_cache(storage.load(path))
+
+
 def train_config(spec: Mapping[str, Any]) -> TrainConfig:
     keys = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "milestones", "gamma")
     return TrainConfig(**{key: spec[key] for key in keys})

@@ -85,3 +85,15 @@ def test_corrupt_local_file_is_fetched_again(tmp_path, mnist_mirror):
     d = data.load_mnist(root, mirror=mnist_mirror)
     assert len(d.test_y) == 10000
     assert archive.stat().st_size == (SHARED_MNIST / archive.name).stat().st_size
+
+
+def test_tensor_cache_round_trip(tmp_path):
+    from pai import storage
+
+    original = data.make_synthetic((3, 8, 8), 4, 32, 16, augment=True)
+    storage.save(data.to_cache(original), tmp_path / "tensors.pt")
+    restored = data.from_cache(storage.load(tmp_path / "tensors.pt"))
+    assert restored.name == original.name and restored.augment and restored.num_classes == 4
+    assert restored.pad_value == original.pad_value
+    assert torch.equal(restored.train_x, original.train_x)
+    assert torch.equal(restored.test_y, original.test_y)

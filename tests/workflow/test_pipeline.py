@@ -16,7 +16,7 @@ PER_SEED_RULES = {
     "make_mask": 6,
     "apply_ablation": 6,
     "train_model": 6,
-    "compute_distances": 6,
+    "compute_distances": 2,  # one per net, sparsity and seed
 }
 DOWNSTREAM = {"aggregate_results": 1, "all": 1, **{f"plot_{f}": 1 for f in FIGURES}}
 
@@ -92,7 +92,7 @@ def test_epochs_of_one_net_rerun_only_its_training_and_downstream(smoke_run):
     nets["lenet300-digits"]["epochs"] = 4
     args = _override(smoke_run, "epochs", yaml.safe_dump({"nets": nets}))
     plan = planned_jobs(smoke_run, *args)
-    assert plan == {"train_model": 3, "compute_distances": 3, **DOWNSTREAM}
+    assert plan == {"train_model": 3, "compute_distances": 1, **DOWNSTREAM}
 
 
 def test_lint_and_format_are_clean():

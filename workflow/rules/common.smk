@@ -48,7 +48,10 @@ def sparsity_label(value):
 
 
 def grid_list(net, key):
-    """A grid list for one net: the net's own override, else grid.<key>; sparsities canonical."""
+    """A grid list for one net: the net's own override, else grid.<key>; sparsities canonical.
+
+    Methods and ablations are grid-wide: a distance job writes the files of every method.
+    """
     values = config["nets"][net].get(key, config["grid"][key])
     if key == "sparsities":
         return sorted({sparsity_label(v) for v in values}, key=float)
@@ -56,6 +59,7 @@ def grid_list(net, key):
 
 
 ABLATIONS = list(config["grid"]["ablations"])
+METHODS = list(config["grid"]["methods"])
 NETS = list(config["grid"]["nets"])
 ONE_SHOT_METHODS = ["random", "magnitude", "snip", "grasp", "graspabs"]
 DATA_METHODS = ["snip", "grasp", "graspabs"]
@@ -65,7 +69,7 @@ RUN = "net={net}/method={method}/sparsity={sparsity}/seed={seed}"
 def cells():
     """Every (net, method, sparsity, seed) of the grid; each cell holds one run per ablation."""
     for net in NETS:
-        for method in grid_list(net, "methods"):
+        for method in METHODS:
             for sparsity in grid_list(net, "sparsities"):
                 for seed in grid_list(net, "seeds"):
                     yield {
@@ -98,7 +102,8 @@ def net_spec(wildcards):
 
 
 def dataset_ready(dataset):
-    return f"resources/data/{dataset}/manifest.json"
+    """The tensor file of a dataset (ancient: a new mirror URL refetches, nothing retrains)."""
+    return ancient(f"resources/data/{dataset}/tensors.pt")
 
 
 def dataset_params(dataset):
@@ -118,7 +123,7 @@ def scoring_inputs(wildcards):
         "init": f"results/init/net={wildcards.net}/seed={wildcards.seed}/weights.pt"
     }
     if wildcards.method in DATA_METHODS:
-        inputs["dataset"] = ancient(dataset_ready(net_spec(wildcards)["dataset"]))
+        inputs["dataset"] = dataset_ready(net_spec(wildcards)["dataset"])
     return inputs
 
 
@@ -135,22 +140,27 @@ def mask_inputs(wildcards):
     return inputs
 
 
-def distance_inputs(wildcards):
-    inputs = {
-        "starts": run_paths(wildcards, "start.pt"),
-        "trained": run_paths(wildcards, "trained.pt"),
-    }
-    if wildcards.method != "random" and "random" in grid_list(wildcards.net, "methods"):
-        random_cell = RUN.format(
+def distance_group_paths(wildcards, filename):
+    """``filename`` of every run of one (net, sparsity, seed): methods outer, ablations inner."""
+    return [
+        f"results/runs/{RUN}/ablation={ablation}/{filename}".format(
             net=wildcards.net,
-            method="random",
+            method=method,
             sparsity=wildcards.sparsity,
             seed=wildcards.seed,
         )
-        random_run = f"results/runs/{random_cell}/ablation=unmodified"
-        inputs["random_start"] = f"{random_run}/start.pt"
-        inputs["random_trained"] = f"{random_run}/trained.pt"
-    return inputs
+        for method in METHODS
+        for ablation in ABLATIONS
+    ]
+
+
+def distance_outputs(filename):
+    group = "net={{net}}/method={method}/sparsity={{sparsity}}/seed={{seed}}"
+    return expand(
+        f"results/runs/{group}/ablation={{ablation}}/{filename}",
+        method=METHODS,
+        ablation=ABLATIONS,
+    )
 
 
 def figure_outputs(name):
@@ -166,7 +176,6 @@ def figure_outputs(name):
 
 _check_cross_references()
 
-ALL_METHODS = sorted({m for net in NETS for m in grid_list(net, "methods")})
 ALL_SEEDS = sorted({s for net in NETS for s in grid_list(net, "seeds")})
 ALL_SPARSITIES = sorted(
     {s for net in NETS for s in grid_list(net, "sparsities")}, key=float

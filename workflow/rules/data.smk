@@ -3,7 +3,8 @@
 
 rule download_data:
     output:
-        "resources/data/{dataset}/manifest.json",
+        manifest="resources/data/{dataset}/manifest.json",
+        tensors="resources/data/{dataset}/tensors.pt",
     log:
         "logs/download_data/{dataset}.log",
     conda:

@@ -5,7 +5,7 @@
 rule train_model:
     input:
         starts=lambda wildcards: run_paths(wildcards, "start.pt"),
-        dataset=lambda wildcards: ancient(dataset_ready(net_spec(wildcards)["dataset"])),
+        dataset=lambda wildcards: dataset_ready(net_spec(wildcards)["dataset"]),
     output:
         trained=per_ablation("trained.pt"),
         history=per_ablation("history.parquet"),

@@ -1,5 +1,9 @@
-"""compute_distances: per-layer W1 of one cell's runs against their reference runs."""
+"""compute_distances: per-layer W1 of every run of one (net, sparsity, seed) against its reference.
 
+Inputs and outputs are ordered methods outer, ablations inner (see common.smk).
+"""
+
+import itertools
 import sys
 from pathlib import Path
 
@@ -12,27 +16,25 @@ from pai import distances, pipeline, storage
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, inputs = snakemake.params, snakemake.wildcards, snakemake.input
-keys = {
-    "net": wildcards.net,
-    "method": wildcards.method,
-    "sparsity": float(wildcards.sparsity),
-    "seed": int(wildcards.seed),
-}
-runs = {
-    ablation: (storage.load(start), storage.load(trained))
-    for ablation, start, trained in zip(
-        params.ablations, inputs.starts, inputs.trained, strict=True
-    )
-}
-reference = runs.get("unmodified")
-columns = [*keys, "comparison", "layer", "stage", "entries", "w1"]
+runs = list(itertools.product(params.methods, params.ablations))
+files = dict(zip(runs, zip(inputs.starts, inputs.trained, strict=True), strict=True))
+outputs = dict(zip(runs, snakemake.output, strict=True))
+loaded = {}
+columns = ["net", "method", "sparsity", "seed", "comparison", "layer", "stage", "entries", "w1"]
 
 
-def compare(other):
-    """Rows of (stage, layer, entries, w1) between the unmodified run and other."""
-    rows = []
-    (ref_start, ref_trained), (start, trained) = reference, other
+def load(run):
+    if run not in loaded:
+        start, trained = files[run]
+        loaded[run] = (storage.load(start), storage.load(trained))
+    return loaded[run]
+
+
+def compare(reference, other):
+    """Rows (stage, layer, entries, w1) of ``other`` against ``reference``, both stages."""
+    (ref_start, ref_trained), (start, trained) = load(reference), load(other)
     layers = list(ref_start["mask"])
+    rows = []
     for stage, ref_w, w in (
         ("init", ref_start["weights"], start["weights"]),
         ("trained", ref_trained, trained),
@@ -42,11 +44,23 @@ def compare(other):
     return rows
 
 
-for ablation, path in zip(params.ablations, snakemake.output, strict=True):
+for (method, ablation), path in outputs.items():
+    keys = {
+        "net": wildcards.net,
+        "method": method,
+        "sparsity": float(wildcards.sparsity),
+        "seed": int(wildcards.seed),
+    }
     rows = []
-    if reference is not None and ablation != "unmodified":
-        rows = [{**keys, "comparison": ablation, **r} for r in compare(runs[ablation])]
-    elif reference is not None and hasattr(inputs, "random_start"):
-        other = (storage.load(inputs.random_start), storage.load(inputs.random_trained))
-        rows = [{**keys, "comparison": "random", **r} for r in compare(other)]
+    reference = (method, "unmodified")
+    if reference in files and ablation != "unmodified":
+        rows = [
+            {**keys, "comparison": ablation, **r} for r in compare(reference, (method, ablation))
+        ]
+    elif reference in files and method != "random" and ("random", "unmodified") in files:
+        # the random-pruning baseline, stored with the method's unmodified run
+        rows = [
+            {**keys, "comparison": "random", **r}
+            for r in compare(reference, ("random", "unmodified"))
+        ]
     pipeline.write_parquet(pd.DataFrame(rows, columns=columns), path)

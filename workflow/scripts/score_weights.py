@@ -16,7 +16,7 @@ model = nets.build_net(params.arch, shape, classes)
 model.load_state_dict(storage.load(snakemake.input.init))
 options, images, labels = {}, None, None
 if wildcards.method in scoring.DATA_METHODS:
-    dataset = pipeline.load_data(params.dataset)
+    dataset = pipeline.load_cached_data(snakemake.input.dataset)
     images, labels = data.class_balanced_subset(
         dataset.train_x, dataset.train_y, params.scoring["examples_per_class"], seed
     )

@@ -14,7 +14,7 @@ from pai import masks, nets, pipeline, storage, training
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
-dataset = pipeline.load_data(params.dataset)
+dataset = pipeline.load_cached_data(snakemake.input.dataset)
 config = pipeline.train_config(params.training)
 device = None if params.device == "auto" else params.device
 provenance = pipeline.provenance(params.repo)

@@ -59,6 +59,16 @@ def _masked_copy(model: nn.Module, mask: Mapping[str, torch.Tensor] | None) -> n
     return scored
 
 
+def _scoring_copy(model: nn.Module, mask: Mapping[str, torch.Tensor] | None, train_mode: bool):
+    """The masked copy a gradient-based score runs on, its prunable weights and zero totals."""
+    scored = _masked_copy(model, mask)
+    scored.train(train_mode)
+    names = prunable_names(scored)
+    params = dict(scored.named_parameters())
+    weights = [params[name] for name in names]
+    return scored, names, weights, [torch.zeros_like(w) for w in weights]
+
+
 def _batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int):
     for start in range(0, len(labels), batch_size):
         yield images[start : start + batch_size], labels[start : start + batch_size]
@@ -85,12 +95,7 @@ def snip_scores(
     train_mode: bool = True,
 ) -> dict[str, torch.Tensor]:
     """|theta * dL/dtheta| averaged over examples (MtM: train mode, mean CE per batch)."""
-    scored = _masked_copy(model, mask)
-    scored.train(train_mode)
-    names = prunable_names(scored)
-    params = dict(scored.named_parameters())
-    weights = [params[name] for name in names]
-    totals = [torch.zeros_like(w) for w in weights]
+    scored, names, weights, totals = _scoring_copy(model, mask, train_mode)
     for x, y in _batches(images, labels, batch_size):
         loss = F.cross_entropy(scored(x), y)
         grads = torch.autograd.grad(loss, weights)
@@ -114,12 +119,7 @@ def grasp_scores(
     the gradient of z = g . grad is Hg. Logits are divided by ``temperature``. Batch scores are
     averaged weighted by batch size.
     """
-    scored = _masked_copy(model, mask)
-    scored.train(train_mode)
-    names = prunable_names(scored)
-    params = dict(scored.named_parameters())
-    weights = [params[name] for name in names]
-    totals = [torch.zeros_like(w) for w in weights]
+    scored, names, weights, totals = _scoring_copy(model, mask, train_mode)
     for x, y in _batches(images, labels, batch_size):
         loss = F.cross_entropy(scored(x) / temperature, y)
         g = [gi.detach() for gi in torch.autograd.grad(loss, weights)]

@@ -1,7 +1,5 @@
 # Validation, wildcard constraints and grid helpers shared by every rule file.
 
-import math
-import sys
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -175,11 +173,6 @@ def figure_outputs(name):
 
 
 _check_cross_references()
-
-ALL_SEEDS = sorted({s for net in NETS for s in grid_list(net, "seeds")})
-ALL_SPARSITIES = sorted(
-    {s for net in NETS for s in grid_list(net, "sparsities")}, key=float
-)
 
 
 wildcard_constraints:

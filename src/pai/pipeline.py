@@ -75,6 +75,16 @@ def write_parquet(frame, path: str | os.PathLike) -> None:
     storage.atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+def write_records(records: list[dict[str, Any]], path: str | os.PathLike) -> None:
+    """Rows of plain values as a parquet table, through pyarrow alone: importing pandas costs a
+    training job 0.35 s more, and there is one such job per cell."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(records)
+    storage.atomic_write(path, lambda tmp: pq.write_table(table, tmp))
+
+
 def read_parquet(path: str | os.PathLike):
     import pandas as pd
 

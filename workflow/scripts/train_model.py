@@ -8,8 +8,6 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
 
 import time
 
-import pandas as pd
-
 from pai import masks, nets, pipeline, storage, training
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
@@ -41,10 +39,11 @@ for index, ablation in enumerate(params.ablations):
         "ablation": ablation,
     }
     storage.save(result.weights, output.trained[index])
-    history = pd.DataFrame(result.history, columns=list(training.HISTORY_COLUMNS))
-    for column, value in keys.items():
-        history.insert(list(keys).index(column), column, value)
-    pipeline.write_parquet(history, output.history[index])
+    history = [
+        {**keys, **{column: row[column] for column in training.HISTORY_COLUMNS}}
+        for row in result.history
+    ]
+    pipeline.write_records(history, output.history[index])
     last = result.history[-1] if result.history else {}
     pipeline.write_json(
         {

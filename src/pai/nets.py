@@ -191,7 +191,8 @@ def build_net(
     check_architecture(name)
     with torch.device("meta"):
         model = ARCHITECTURES[name](tuple(input_shape), num_classes)
-    model = model.to_empty(device="cpu")
+    # Module.to_empty would do, but its empty_like on meta tensors imports sympy (0.4 s per job)
+    model._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device="cpu"))
     if seed is not None:
         init_weights(model, seeds.generator(seed, seeds.INIT))
     return model

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -40,6 +40,17 @@ def start_job(log_path: str | os.PathLike, threads: int = 1) -> None:
         sys.__excepthook__(kind, value, tb)
 
     sys.excepthook = log_uncaught
+
+
+def end_job() -> NoReturn:
+    """Leave the job's process at once, skipping the interpreter's teardown of torch (0.3 s of the
+    2.3 s a job's process costs on the 2-core CI machine, paid once per job). Only call it after
+    every output is written: outputs are fsynced and renamed into place by storage.atomic_write,
+    so nothing is left in a buffer; the log is flushed here."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def load_data(params: Mapping[str, Any]) -> data.TensorData:

@@ -18,3 +18,4 @@ for ablation, path in zip(params.ablations, snakemake.output, strict=True):
     mask = mask_file["invert" if ablation == "invert" else "unmodified"]
     state = ablations.start_state(ablation, model, init, mask, seed=int(wildcards.seed))
     storage.save(state, path)
+pipeline.end_job()

@@ -64,3 +64,4 @@ for (method, ablation), path in outputs.items():
             for r in compare(reference, ("random", "unmodified"))
         ]
     pipeline.write_parquet(pd.DataFrame(rows, columns=columns), path)
+pipeline.end_job()

@@ -22,3 +22,4 @@ pipeline.write_json(
     },
     snakemake.output.manifest,
 )
+pipeline.end_job()

@@ -13,3 +13,4 @@ params = snakemake.params
 shape, classes = data.dataset_shape(params.dataset["name"], params.dataset["synthetic"])
 model = nets.build_net(params.arch, shape, classes, seed=int(snakemake.wildcards.seed))
 storage.save(model.state_dict(), snakemake.output[0])
+pipeline.end_job()

@@ -29,3 +29,4 @@ for ranking in params.rankings:
     )
     pipeline.log.info("%s mask: %s", ranking, masks.layer_counts(result[ranking]))
 storage.save(result, snakemake.output[0])
+pipeline.end_job()

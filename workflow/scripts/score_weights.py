@@ -27,3 +27,4 @@ scores = scoring.one_shot_scores(
     wildcards.method, model, seed=seed, images=images, labels=labels, **options
 )
 storage.save(scores, snakemake.output[0])
+pipeline.end_job()

@@ -70,3 +70,4 @@ for index, ablation in enumerate(params.ablations):
         output.run[index],
     )
     checkpoint.unlink(missing_ok=True)  # the run is complete; its outputs replace the checkpoint
+pipeline.end_job()

@@ -105,6 +105,9 @@ def read_parquet(path: str | os.PathLike):
         raise storage.CorruptFileError(f"cannot read {path} as parquet: {err}") from err
 
 
+JOB_ENVIRONMENT = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "CUDA_VISIBLE_DEVICES")
+
+
 def provenance(repo: str | os.PathLike | None = None) -> dict[str, Any]:
     """Package versions, git commit and machine, for run.json."""
     versions = {}
@@ -131,4 +134,6 @@ def provenance(repo: str | os.PathLike | None = None) -> dict[str, Any]:
         "python": platform.python_version(),
         "host": platform.node(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        # where the job ran: the batch system's job and partition, and the GPUs it was given
+        "environment": {name: os.environ.get(name) for name in JOB_ENVIRONMENT},
     }

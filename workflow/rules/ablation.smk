@@ -13,7 +13,7 @@ rule apply_ablation:
         "../../envs/pai.yaml"
     params:
         arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_params(net_spec(wildcards)["dataset"]),
+        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
         ablations=ABLATIONS,
     script:
         "../scripts/apply_ablation.py"

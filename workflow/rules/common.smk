@@ -105,11 +105,23 @@ def dataset_ready(dataset):
 
 
 def dataset_params(dataset):
+    """Everything download_data needs to fetch a dataset (its rule params)."""
     return {
-        "name": dataset,
         "root": str(Path(config["data"]["root"]) / dataset),
         "mirror": config["data"]["mirrors"].get(dataset),
-        "synthetic": config["data"].get("synthetic", {}),
+        **dataset_spec(dataset),
+    }
+
+
+def dataset_spec(dataset):
+    """What the rules that use a dataset need to know of it: its name and, for synthetic data,
+    its shape. Params decide when a job reruns, so these hold nothing else: a new mirror URL or the
+    synthetic shape must not rerun the jobs of other datasets, nor anything past the download."""
+    return {
+        "name": dataset,
+        "synthetic": (
+            config["data"].get("synthetic", {}) if dataset == "synthetic" else None
+        ),
     }
 
 

@@ -10,6 +10,6 @@ rule init_weights:
         "../../envs/pai.yaml"
     params:
         arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_params(net_spec(wildcards)["dataset"]),
+        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
     script:
         "../scripts/init_weights.py"

@@ -14,7 +14,7 @@ rule make_mask:
         "../../envs/pai.yaml"
     params:
         arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_params(net_spec(wildcards)["dataset"]),
+        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
         rankings=["unmodified", "invert"] if "invert" in ABLATIONS else ["unmodified"],
         synflow_iterations=lambda wildcards: (
             config["scoring"]["synflow_iterations"]

@@ -17,7 +17,7 @@ rule score_weights:
         "../../envs/pai.yaml"
     params:
         arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_params(net_spec(wildcards)["dataset"]),
+        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
         scoring=lambda wildcards: (
             config["scoring"] if wildcards.method in DATA_METHODS else {}
         ),

@@ -21,7 +21,7 @@ rule train_model:
         gpu=config["training"]["gpus"],
     params:
         arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_params(net_spec(wildcards)["dataset"]),
+        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
         training=lambda wildcards: {
             key: net_spec(wildcards)[key]
             for key in (

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-COPIED = ["Snakefile", "config.yaml", "workflow", "presets", "src", "envs"]
+REPO = Path(__file__).resolve().parents[1]
+COPIED = ["Snakefile", "config.yaml", "workflow", "presets", "src", "envs", "slurm"]
 
 
 def make_workdir(path: Path) -> Path:

@@ -1,0 +1,89 @@
+"""The shipped Slurm profile, as Snakemake reads it: what each job would ask Slurm for.
+
+A dry run with `--profile slurm` needs no cluster; the jobs' resources are printed in the plan.
+The real submission is tested on a real cluster in tests/cluster/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from pipeline_helpers import REPO, make_workdir
+
+SMOKE = ("--configfile", "presets/smoke.yaml")
+
+
+def planned_resources(workdir, env: dict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """rule -> resources of each of its planned jobs, from a dry run with the profile."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PAI_SLURM_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "8", "--profile", "slurm", "-n", *SMOKE],
+        cwd=workdir,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    plan: dict[str, list[dict[str, str]]] = {
+        "groups": [{"name": name} for name in re.findall(r"Group job (\w+)", result.stdout)]
+    }
+    # grouped jobs are listed indented under "Group job <name>"
+    for block in re.split(r"\n(?=\s*(?:local)?rule )", result.stdout):
+        head = re.match(r"\s*(?:local)?rule (\w+):", block)
+        found = re.search(r"^\s+resources: (.*)$", block, re.MULTILINE)
+        if head and found:
+            resources = dict(item.split("=", 1) for item in found.group(1).split(", "))
+            plan.setdefault(head.group(1), []).append(resources)
+    return plan
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return make_workdir(tmp_path_factory.mktemp("profile"))
+
+
+def test_defaults_send_training_to_one_gpu_and_the_rest_to_cpu(workdir):
+    plan = planned_resources(workdir, {})
+    assert len(plan["train_model"]) == 6
+    for job in plan["train_model"]:
+        assert job["slurm_partition"] == "gpu"
+        assert job["gpu"] == "1"
+        assert "gpu_model" not in job and "slurm_account" not in job
+        assert job["runtime"] == "10"  # smoke nets: 10 minutes each
+        assert int(job["mem_mb"]) >= 8000
+    # the small CPU jobs are grouped; training is not
+    assert {group["name"] for group in plan.pop("groups")} == {"prepare", "distances"}
+    others = [job for rule, jobs in plan.items() if rule != "train_model" for job in jobs]
+    assert others and all(job["slurm_partition"] == "cpu" for job in others)
+    assert not any("gpu" in job for job in others)
+
+
+def test_site_settings_come_from_the_environment(workdir):
+    env = {
+        "PAI_SLURM_CPU_PARTITION": "short",
+        "PAI_SLURM_GPU_PARTITION": "a100q",
+        "PAI_SLURM_ACCOUNT": "lab42",
+        "PAI_SLURM_GPU_MODEL": "a100",
+        "PAI_SLURM_RUNTIME_SCALE": "3",
+    }
+    plan = planned_resources(workdir, env)
+    plan.pop("groups")
+    for job in plan["train_model"]:
+        assert (job["slurm_partition"], job["gpu_model"]) == ("a100q", "a100")
+        assert job["runtime"] == "30"
+    for rule, jobs in plan.items():
+        for job in jobs:
+            assert job["slurm_account"] == "lab42", rule
+            if rule != "train_model":
+                assert job["slurm_partition"] == "short", rule
+    assert plan["make_mask"][0]["runtime"] == "30"  # 10 minutes, scaled
+
+
+def test_no_workflow_profile_sets_resources():
+    # a profiles/default/ would be loaded as workflow profile and replace the resource keys
+    assert not (REPO / "profiles" / "default").exists()

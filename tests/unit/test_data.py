@@ -3,7 +3,7 @@ import shutil
 import pytest
 import torch
 import torchvision
-from conftest import SHARED_MNIST, serve_folder
+from http_mirror import SHARED_MNIST, serve_folder
 
 from pai import data
 

@@ -116,7 +116,8 @@ def dataset_params(dataset):
 def dataset_spec(dataset):
     """What the rules that use a dataset need to know of it: its name and, for synthetic data,
     its shape. Params decide when a job reruns, so these hold nothing else: a new mirror URL or the
-    synthetic shape must not rerun the jobs of other datasets, nor anything past the download."""
+    synthetic shape must not rerun the jobs of other datasets, nor anything past the download.
+    """
     return {
         "name": dataset,
         "synthetic": (

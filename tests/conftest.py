@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 from http_mirror import SHARED_MNIST, serve_folder
+from pipeline_helpers import make_workdir, snakemake
 
 torch.set_num_threads(1)
 
@@ -26,3 +27,11 @@ def mnist_root(tmp_path_factory, mnist_mirror):
     root = tmp_path_factory.mktemp("mnist")
     data.load_mnist(root, mirror=mnist_mirror)
     return root
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """presets/smoke.yaml run to completion once; tests read it and dry-run changes on it."""
+    workdir = make_workdir(tmp_path_factory.mktemp("smoke"))
+    snakemake(workdir, "--configfile", "presets/smoke.yaml")
+    return workdir

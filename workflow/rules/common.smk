@@ -2,13 +2,31 @@
 
 from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
-
-validate(config, schema="../schemas/config.schema.yaml")
 
 
 class ConfigError(Exception):
-    """A config mistake the schema cannot express; raised before any job is planned."""
+    """A config mistake, raised before any job is planned; the message names key and value."""
+
+
+def _config_key(path):
+    key = ""
+    for part in path:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return key.lstrip(".") or "(top level)"
+
+
+try:
+    validate(config, schema="../schemas/config.schema.yaml")
+except WorkflowError as err:
+    # Snakemake turns jsonschema's error into a long report; lead with the key and the value
+    problem = err.__context__  # the jsonschema ValidationError it was raised from
+    if not hasattr(problem, "absolute_path"):
+        raise
+    raise ConfigError(
+        f"config key {_config_key(problem.absolute_path)}: {problem.message}"
+    ) from None
 
 
 def _check_cross_references():

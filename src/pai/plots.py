@@ -79,23 +79,33 @@ def ablations(runs: pd.DataFrame):
     """MtM's ablation figure: per net and method, accuracy of the four ablations vs sparsity."""
     if runs.empty:
         return no_data("ablations")
+    grid = _lines_by_net_and_method(
+        runs, "sparsity", "final_test_accuracy", "ablation", ABLATION_ORDER, {"sharey": "row"}
+    )
+    grid.set_axis_labels("sparsity", "final test accuracy")
+    return grid
+
+
+def _lines_by_net_and_method(
+    data: pd.DataFrame, x: str, y: str, hue: str, hue_order: list[str], facet_kws: dict
+):
+    """One panel per (net, method), a line with its 95% interval per ``hue`` value."""
     grid = sns.relplot(
-        data=runs,
-        x="sparsity",
-        y="final_test_accuracy",
-        hue="ablation",
-        hue_order=_present(ABLATION_ORDER, runs["ablation"]),
+        data=data,
+        x=x,
+        y=y,
+        hue=hue,
+        hue_order=_present(hue_order, data[hue]),
         row="net",
         col="method",
-        col_order=_present(METHOD_ORDER, runs["method"]),
+        col_order=_present(METHOD_ORDER, data["method"]),
         kind="line",
         marker="o",
         errorbar=CI,
-        facet_kws={"sharey": "row"},
+        facet_kws=facet_kws,
         height=2.6,
         aspect=1.1,
     )
-    grid.set_axis_labels("sparsity", "final test accuracy")
     grid.set_titles("{row_name} | {col_name}")
     return grid
 
@@ -110,24 +120,15 @@ def distances_per_layer(distances: pd.DataFrame, sparsity: float):
     if data.empty:
         return no_data("per-layer distances")
     data["layer_index"] = data.groupby(["net", "method", "seed", "comparison"]).cumcount()
-    grid = sns.relplot(
-        data=data,
-        x="layer_index",
-        y="w1",
-        hue="comparison",
-        hue_order=_present(["reinit", "shuffle", "invert", "random"], data["comparison"]),
-        row="net",
-        col="method",
-        col_order=_present(METHOD_ORDER, data["method"]),
-        kind="line",
-        marker="o",
-        errorbar=CI,
-        facet_kws={"sharey": False, "sharex": False},
-        height=2.6,
-        aspect=1.1,
+    grid = _lines_by_net_and_method(
+        data,
+        "layer_index",
+        "w1",
+        "comparison",
+        ["reinit", "shuffle", "invert", "random"],
+        {"sharey": False, "sharex": False},
     )
     grid.set_axis_labels("prunable layer (input to output)", "W1 to unmodified")
-    grid.set_titles("{row_name} | {col_name}")
     grid.figure.suptitle(f"Trained weights, pruned zeros included, sparsity {sparsity}", y=1.02)
     return grid
 

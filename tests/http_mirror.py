@@ -17,9 +17,10 @@ SHARED_MNIST = REPO.parent / "shared" / "data" / "MNIST" / "raw"
 
 
 @contextlib.contextmanager
-def serve_folder(folder: Path):
-    """Serve ``folder`` over HTTP on 127.0.0.1; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+def serve_folder(folder: Path, handler_class: type | None = None):
+    """Serve ``folder`` over HTTP on 127.0.0.1 (with ``handler_class``, a subclass of
+    SimpleHTTPRequestHandler, to misbehave on purpose); yields the base URL."""
+    handler = functools.partial(handler_class or QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -30,6 +31,6 @@ def serve_folder(folder: Path):
         server.server_close()
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass

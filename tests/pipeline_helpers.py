@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -23,9 +25,82 @@ def make_workdir(path: Path) -> Path:
     return path
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1800):
+def copy_workdir(finished: Path, path: Path) -> Path:
+    """A copy of a finished workdir, file times and Snakemake's metadata included, so Snakemake
+    sees the copy as finished too."""
+    shutil.copytree(finished, path, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    return path
+
+
+def file_digests(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """sha256 of every file under ``folder`` (relative path -> digest), leaving out paths that
+    start with one of ``skip``."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not str(path.relative_to(folder)).startswith(skip)
+    }
+
+
+def file_times(folder: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(folder)): path.stat().st_mtime_ns
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def start_snakemake(workdir: Path, *args: str, **popen) -> subprocess.Popen:
+    """Snakemake in the background, in a session of its own so that the whole tree of its jobs
+    can be killed at once, as a lost login session or a dead node would."""
     command = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
-    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        **popen,
+    )
+
+
+def kill_tree(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, 9)
+    process.wait(timeout=60)
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 1800, **run):
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    result = subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, timeout=timeout, **run
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(command)} failed ({result.returncode}):\n"

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import logging
 import os
 import shutil
 import tarfile
@@ -33,6 +35,7 @@ MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 # open_lth (and so MtM) normalises CIFAR-10 with the ImageNet constants
 CIFAR_MEAN, CIFAR_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 DOWNLOAD_TIMEOUT_S = 60
+log = logging.getLogger("pai.data")
 # torchvision is imported only where MNIST or CIFAR-10 is read: its import costs seconds, and
 # most pipeline jobs (init, masks, ablations) start a fresh process and never need it.
 
@@ -102,8 +105,11 @@ def fetch_verified(bases: Sequence[str], filename: str, md5: str, folder: Path) 
     Tries each base URL in turn; the error names every URL tried and what went wrong.
     """
     target = folder / filename
-    if target.is_file() and calculate_md5(str(target)) == md5:
-        return target
+    if target.is_file():
+        found = calculate_md5(str(target))
+        if found == md5:
+            return target
+        log.warning("%s has md5 %s, expected %s: not used, fetching it again", target, found, md5)
     problems = []
     for base in bases:
         url = _url(base, filename)
@@ -123,9 +129,17 @@ def _download_checked(url: str, target: Path, md5: str) -> None:
                 urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response,
                 open(tmp, "wb") as out,
             ):
+                announced = response.headers.get("Content-Length")
                 shutil.copyfileobj(response, out)
-        except (urllib.error.URLError, OSError, ValueError) as err:
+                received = out.tell()
+        # http.client raises HTTPException subclasses (not OSErrors) for broken responses
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
             raise DataError(f"{url}: download failed ({err})") from err
+        # a server that hangs up mid-transfer gives a short file and no error from urllib
+        if announced is not None and received != int(announced):
+            raise DataError(
+                f"{url}: download failed (transfer cut after {received} of {announced} bytes)"
+            )
         got = calculate_md5(tmp)
         if got != md5:
             raise DataError(

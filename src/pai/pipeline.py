@@ -102,7 +102,9 @@ def read_parquet(path: str | os.PathLike):
     try:
         return pd.read_parquet(path)
     except Exception as err:
-        raise storage.CorruptFileError(f"cannot read {path} as parquet: {err}") from err
+        raise storage.CorruptFileError(
+            f"cannot read {path} as parquet ({storage.RECOMPUTE_HINT}): {err}"
+        ) from err
 
 
 JOB_ENVIRONMENT = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "CUDA_VISIBLE_DEVICES")

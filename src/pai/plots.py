@@ -49,6 +49,44 @@ def no_data(what: str):
     return figure
 
 
+# runs.parquet's flag columns -> how a flagged run is drawn on top of the accuracy lines
+FLAGS = {
+    "layer_collapse": {"marker": "x", "color": "black", "label": "layer collapse"},
+    "diverged": {"marker": "^", "color": "red", "label": "diverged (non-finite loss)"},
+}
+
+
+def mark_flagged_runs(grid, runs: pd.DataFrame, x: str, y: str, panel_keys: list[str]) -> int:
+    """Draw every run with a flag (a layer left without weights, a non-finite loss) as a marker
+    at its own value in its panel, so a mean pulled down by broken runs says why. Returns how
+    many runs were marked."""
+    marked = 0
+    for flag, look in FLAGS.items():
+        if flag not in runs:
+            continue
+        flagged = runs[runs[flag].astype(bool)]
+        for key, rows in flagged.groupby(panel_keys):
+            axis = grid.axes_dict.get(key[0] if len(panel_keys) == 1 else key)
+            if axis is None:
+                continue
+            axis.scatter(rows[x], rows[y].fillna(0.0), s=36, zorder=5, **look)
+            marked += len(rows)
+    if marked:
+        handles = [
+            plt.Line2D([], [], linestyle="", marker=look["marker"], color=look["color"])
+            for look in FLAGS.values()
+        ]
+        grid.figure.legend(
+            handles,
+            [look["label"] for look in FLAGS.values()],
+            loc="upper center",  # below the panels and their axis labels
+            bbox_to_anchor=(0.5, 0.0),
+            ncol=len(FLAGS),
+            title=f"flagged runs ({marked}; a non-finite accuracy is drawn at 0)",
+        )
+    return marked
+
+
 def accuracy_vs_sparsity(runs: pd.DataFrame):
     """Final test accuracy of every method's unmodified runs against sparsity, one panel per net."""
     data = runs[runs["ablation"] == "unmodified"]
@@ -69,6 +107,7 @@ def accuracy_vs_sparsity(runs: pd.DataFrame):
         aspect=1.2,
     )
     grid.set_axis_labels("sparsity (fraction of weights pruned)", "final test accuracy")
+    mark_flagged_runs(grid, data, "sparsity", "final_test_accuracy", ["net"])
     grid.figure.suptitle(
         "Unmodified masks; random pruning is the baseline (mean, 95% CI over seeds)", y=1.04
     )
@@ -83,6 +122,7 @@ def ablations(runs: pd.DataFrame):
         runs, "sparsity", "final_test_accuracy", "ablation", ABLATION_ORDER, {"sharey": "row"}
     )
     grid.set_axis_labels("sparsity", "final test accuracy")
+    mark_flagged_runs(grid, runs, "sparsity", "final_test_accuracy", ["net", "method"])
     return grid
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .storage import CorruptFileError
+from .storage import RECOMPUTE_HINT, CorruptFileError
 
 KEYS = ["net", "method", "sparsity", "seed", "ablation"]
 TABLE1_COMPARISONS = ("reinit", "shuffle", "random")
@@ -23,7 +23,9 @@ def read_run(path: str | Path) -> dict:
     try:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as err:
-        raise CorruptFileError(f"cannot read {path} as a run record: {err}") from err
+        raise CorruptFileError(
+            f"cannot read {path} as a run record ({RECOMPUTE_HINT}): {err}"
+        ) from err
 
 
 def runs_table(records: Iterable[dict]) -> pd.DataFrame:
@@ -101,6 +103,27 @@ def table1(distances: pd.DataFrame, sparsity: float) -> pd.DataFrame:
         out[comparison] = wide.get(("mean", comparison), math.nan)
         out[f"{comparison}_std"] = wide.get(("std", comparison), math.nan)
     return out.reset_index()[columns]
+
+
+def flagged_note(runs: pd.DataFrame, sparsity: float) -> str:
+    """Markdown lines under Table 1 naming the runs at its sparsity whose numbers are not what
+    they seem: a layer pruned to nothing (its distance is skipped in the mean over layers) or a
+    non-finite loss (its distances are NaN, so the cell shows none)."""
+    at = runs[runs["sparsity"].round(4) == round(sparsity, 4)]
+    lines = []
+    for flag, meaning in (
+        ("layer_collapse", "a layer with no weights left (skipped in the mean over layers)"),
+        ("diverged", "a non-finite loss (no distances)"),
+    ):
+        flagged = at[at[flag].astype(bool)]
+        for (net, method), rows in flagged.groupby(["net", "method"]):
+            ablations = ", ".join(sorted(set(rows["ablation"])))
+            lines.append(
+                f"- {flag}: {net} / {method}: {len(rows)} run(s) ({ablations}) with {meaning}"
+            )
+    if not lines:
+        return ""
+    return "\nFlagged runs at this sparsity (see `runs.parquet`):\n\n" + "\n".join(lines) + "\n"
 
 
 def markdown(frame: pd.DataFrame, digits: int = 4) -> str:

@@ -3,11 +3,8 @@ results of a finished run stay byte-for-byte as they were."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import pytest
-from pipeline_helpers import snakemake
+from pipeline_helpers import file_digests, snakemake
 
 # (override layered on config.yaml + presets/smoke.yaml, text the message must contain)
 BAD_CONFIGS = [
@@ -39,17 +36,9 @@ BAD_CONFIGS = [
 ]
 
 
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
 @pytest.fixture(scope="module")
 def finished(smoke_run):
-    return smoke_run, _snapshot(smoke_run / "results")
+    return smoke_run, file_digests(smoke_run / "results")
 
 
 @pytest.mark.parametrize(("override", "named"), BAD_CONFIGS, ids=[c[0][:40] for c in BAD_CONFIGS])
@@ -65,7 +54,7 @@ def test_bad_config_is_named_and_results_are_untouched(finished, override, named
     for text in named:
         assert text in message, message[-2000:]
     assert "Building DAG of jobs" not in message  # stopped before planning
-    assert _snapshot(workdir / "results") == before
+    assert file_digests(workdir / "results") == before
 
 
 def test_at_least_fifteen_distinct_bad_configs():

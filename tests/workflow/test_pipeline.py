@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from pipeline_helpers import REPO, make_workdir, planned_jobs, snakemake
+from pipeline_helpers import REPO, copy_workdir, make_workdir, planned_jobs, snakemake
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
 FIGURES = ["accuracy", "ablations", "distances", "layer_density", "training_curves"]
@@ -67,6 +67,12 @@ def test_report_holds_every_figure_and_table1(smoke_run):
 
 def test_complete_run_plans_nothing(smoke_run):
     assert planned_jobs(smoke_run, *SMOKE) == {}
+
+
+def test_moved_project_plans_nothing(smoke_run, tmp_path):
+    # no rule may hold an absolute path in its params: moving a project would retrain it all
+    moved = copy_workdir(smoke_run, tmp_path / "elsewhere")
+    assert planned_jobs(moved, *SMOKE) == {}
 
 
 def _override(workdir, name, text):

@@ -36,6 +36,5 @@ rule train_model:
         },
         device=config["training"]["device"],
         ablations=ABLATIONS,
-        repo=workflow.basedir,
     script:
         "../scripts/train_model.py"

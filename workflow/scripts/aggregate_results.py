@@ -12,15 +12,17 @@ from pai.storage import atomic_write
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 inputs, output = snakemake.input, snakemake.output
 records = [tables.read_run(path) for path in inputs.runs]
-pipeline.write_parquet(tables.runs_table(records), output.runs)
+runs = tables.runs_table(records)
+pipeline.write_parquet(runs, output.runs)
 pipeline.write_parquet(tables.layers_table(records), output.layers)
 pipeline.write_parquet(
     tables.concat([pipeline.read_parquet(p) for p in inputs.histories]), output.histories
 )
 distances = tables.concat([pipeline.read_parquet(p) for p in inputs.distances])
 pipeline.write_parquet(distances, output.distances)
-table1 = tables.table1(distances, snakemake.params.table1_sparsity)
+sparsity = snakemake.params.table1_sparsity
+table1 = tables.table1(distances, sparsity)
 atomic_write(output.table1, lambda tmp: table1.to_csv(tmp, index=False))
-text = tables.markdown(table1)
+text = tables.markdown(table1) + tables.flagged_note(runs, sparsity)
 atomic_write(output.table1_md, lambda tmp: Path(tmp).write_text(text))
 pipeline.end_job()

@@ -8,8 +8,14 @@
 #   results/runs/net=/method=/sparsity=/seed=/ablation=/start.pt    apply_ablation
 #       trained.pt, history.parquet, run.json                        train_model
 #       distances.parquet                                            compute_distances
-#   results/tables/{runs,layers,histories,distances}.parquet,
+#       topology.parquet                                             measure_topology
+#       similarity.parquet                                           compute_similarity
+#   results/dense/net=/seed=/{trained.pt,history.parquet,run.json}   train_dense
+#   results/dense/net=/similarity.parquet                            dense_similarity
+#   results/tables/{runs,layers,histories,distances,topology,similarity}.parquet,
 #       table1.{csv,md}                                              aggregate_results
+#   results/tables/{ablation_effects,distance_tests}.{parquet,md}    compute_statistics
+#   results/tables/table1_vs_paper.md                                compare_with_paper
 #   results/figures/*.{png,pdf}                                      plot_*
 #
 #   snakemake --cores all                                  config.yaml (the paper grid)
@@ -27,17 +33,9 @@ include: "workflow/rules/masks.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/distances.smk"
+include: "workflow/rules/analyses.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/plots.smk"
-
-
-FIGURE_NAMES = [
-    "accuracy",
-    "ablations",
-    "distances",
-    "layer_density",
-    "training_curves",
-]
 
 
 rule all:
@@ -47,4 +45,7 @@ rule all:
         "results/tables/distances.parquet",
         "results/tables/table1.csv",
         "results/tables/table1.md",
-        expand("results/figures/{name}.{ext}", name=FIGURE_NAMES, ext=["png", "pdf"]),
+        "results/tables/table1_vs_paper.md",
+        "results/tables/ablation_effects.md",
+        "results/tables/distance_tests.md",
+        expand("results/figures/{name}.{ext}", name=FIGURE_TABLES, ext=["png", "pdf"]),

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import torch
 
-from . import data, storage
+from . import data, masks, storage, training
 from .training import TrainConfig
 
 log = logging.getLogger("pai")
@@ -105,6 +105,63 @@ def read_parquet(path: str | os.PathLike):
         raise storage.CorruptFileError(
             f"cannot read {path} as parquet ({storage.RECOMPUTE_HINT}): {err}"
         ) from err
+
+
+Run = tuple[str, str]  # (method, ablation) within one (net, sparsity, seed)
+
+
+def comparisons(runs: list[Run]) -> dict[Run, tuple[str, Run, Run] | None]:
+    """For each run, what its distance and similarity files compare (Singh & Liu's pairs):
+    an ablated run against its method's unmodified run (comparison = the ablation), and the
+    random method's unmodified run against each other method's unmodified run, stored with the
+    latter (comparison = "random"). None where the grid lacks the reference."""
+    present = set(runs)
+    pairs: dict[Run, tuple[str, Run, Run] | None] = {}
+    for method, ablation in runs:
+        reference = (method, "unmodified")
+        pairs[(method, ablation)] = None
+        if reference not in present:
+            continue
+        if ablation != "unmodified":
+            pairs[(method, ablation)] = (ablation, reference, (method, ablation))
+        elif method != "random" and ("random", "unmodified") in present:
+            pairs[(method, ablation)] = ("random", reference, ("random", "unmodified"))
+    return pairs
+
+
+def write_run(
+    result,
+    keys: Mapping[str, Any],
+    start: Mapping[str, Any],
+    details: Mapping[str, Any],
+    paths: Mapping[str, str],
+) -> None:
+    """A trained run's three files: weights, per-epoch history and run.json (provenance)."""
+    storage.save(result.weights, paths["trained"])
+    history = [
+        {**keys, **{column: row[column] for column in training.HISTORY_COLUMNS}}
+        for row in result.history
+    ]
+    write_records(history, paths["history"])
+    last = result.history[-1] if result.history else {}
+    record = {
+        **keys,
+        **details,
+        "final_test_accuracy": last.get("test_accuracy", float("nan")),
+        "final_test_loss": last.get("test_loss", float("nan")),
+        "best_test_accuracy": result.best_test_accuracy,
+        "epochs": len(result.history),
+        "diverged": result.diverged,
+        "collapsed_layers": result.collapsed_layers,
+        "density": masks.density(start["mask"]),
+        "layers": [
+            {"layer": name, "kept": kept, "total": total}
+            for name, (kept, total) in masks.layer_counts(start["mask"]).items()
+        ],
+        "resumed_from_epoch": result.resumed_from_epoch,
+        "device": result.device,
+    }
+    write_json(record, paths["run"])
 
 
 JOB_ENVIRONMENT = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "CUDA_VISIBLE_DEVICES")

@@ -87,21 +87,31 @@ def mark_flagged_runs(grid, runs: pd.DataFrame, x: str, y: str, panel_keys: list
     return marked
 
 
+def _lines_by_method(data: pd.DataFrame, x: str, y: str, **options):
+    """Mean lines with their 95% bootstrap interval, one colour per method in METHOD_ORDER."""
+    return sns.relplot(
+        data=data,
+        x=x,
+        y=y,
+        hue="method",
+        hue_order=_present(METHOD_ORDER, data["method"]),
+        kind="line",
+        errorbar=CI,
+        **options,
+    )
+
+
 def accuracy_vs_sparsity(runs: pd.DataFrame):
     """Final test accuracy of every method's unmodified runs against sparsity, one panel per net."""
     data = runs[runs["ablation"] == "unmodified"]
     if data.empty:
         return no_data("accuracy of unmodified masks")
-    grid = sns.relplot(
-        data=data,
-        x="sparsity",
-        y="final_test_accuracy",
-        hue="method",
-        hue_order=_present(METHOD_ORDER, data["method"]),
+    grid = _lines_by_method(
+        data,
+        "sparsity",
+        "final_test_accuracy",
         col="net",
-        kind="line",
         marker="o",
-        errorbar=CI,
         facet_kws={"sharey": False},
         height=3.2,
         aspect=1.2,
@@ -206,21 +216,119 @@ def training_curves(histories: pd.DataFrame, sparsity: float):
     ]
     if data.empty:
         return no_data("training curves")
-    grid = sns.relplot(
-        data=data,
-        x="epoch",
-        y="test_accuracy",
-        hue="method",
-        hue_order=_present(METHOD_ORDER, data["method"]),
+    grid = _lines_by_method(
+        data,
+        "epoch",
+        "test_accuracy",
         col="net",
-        kind="line",
-        errorbar=CI,
         facet_kws={"sharey": False, "sharex": False},
         height=3.2,
         aspect=1.2,
     )
     grid.set_axis_labels("epoch", "test accuracy")
     grid.figure.suptitle(f"Training curves, unmodified masks, sparsity {sparsity}", y=1.04)
+    return grid
+
+
+def topology(table: pd.DataFrame):
+    """Effective paths (log10) and the share of effective nodes against sparsity, per method,
+    the unmodified mask beside the shuffled one (Pham et al.: shuffling keeps width)."""
+    runs = table.drop_duplicates(["net", "method", "sparsity", "seed", "ablation"]).copy()
+    runs = runs[runs["ablation"].isin(["unmodified", "shuffle"])]
+    if runs.empty:
+        return no_data("effective paths and nodes")
+    runs["effective node share"] = runs["effective_nodes"] / runs["total_nodes"]
+    runs["log10 effective paths"] = runs["paths_log10"]
+    long = runs.melt(
+        id_vars=["net", "method", "sparsity", "seed", "ablation"],
+        value_vars=["log10 effective paths", "effective node share"],
+        var_name="measure",
+    )
+    grid = _lines_by_method(
+        long,
+        "sparsity",
+        "value",
+        style="ablation",
+        style_order=["unmodified", "shuffle"],
+        row="measure",
+        col="net",
+        marker="o",
+        facet_kws={"sharey": False},
+        height=2.8,
+        aspect=1.3,
+    )
+    grid.set_titles("{row_name} | {col_name}")
+    grid.set_axis_labels("sparsity", "")
+    grid.figure.suptitle(
+        "Start masks: effective paths and nodes (mean, 95% bootstrap CI over seeds)", y=1.03
+    )
+    return grid
+
+
+def similarity_per_layer(table: pd.DataFrame, sparsity: float, measure: str = "svcca"):
+    """Per-layer similarity of each ablated (or randomly pruned) trained net to the method's
+    unmodified one, with two dense nets of different seeds as the baseline in every panel."""
+    at = table[(table["sparsity"].round(4) == round(sparsity, 4)) & (table["method"] != "dense")]
+    if at.empty:
+        return no_data(f"{measure} per layer")
+    baseline = table[table["method"] == "dense"]
+    # the baseline is drawn in each method's panel: it is the same for all of them
+    copies = [
+        baseline.assign(method=method, comparison="dense, two seeds")
+        for method in at["method"].unique()
+    ]
+    data = pd.concat([at, *copies], ignore_index=True)
+    # layers in network order, per net (rows are written input to output)
+    position = {
+        (net, layer): index
+        for net, rows in table.groupby("net", sort=False)
+        for index, layer in enumerate(dict.fromkeys(rows["layer"]))
+    }
+    data["layer_index"] = [position[key] for key in zip(data["net"], data["layer"], strict=True)]
+    grid = _lines_by_net_and_method(
+        data,
+        "layer_index",
+        measure,
+        "comparison",
+        ["shuffle", "reinit", "invert", "random", "dense, two seeds"],
+        {"sharey": True, "sharex": False},
+    )
+    label = "SVCCA (99% variance)" if measure == "svcca" else "linear CKA"
+    grid.set_axis_labels("layer (input to output)", label)
+    grid.figure.suptitle(
+        f"{label} to the unmodified net, trained, sparsity {sparsity} (95% bootstrap CI)", y=1.02
+    )
+    return grid
+
+
+def ablation_effects(effects: pd.DataFrame):
+    """Accuracy of each ablation minus unmodified (same seed), with the 95% t interval over
+    seeds: MtM's claim is that shuffle and reinit sit at or above zero and invert below."""
+    if effects.empty:
+        return no_data("ablation effects")
+    grid = _lines_by_net_and_method(
+        effects, "sparsity", "difference", "ablation", ABLATION_ORDER, {"sharey": "row"}
+    )
+    # relplot colours the hue levels in order from the current palette
+    present = _present(ABLATION_ORDER, effects["ablation"])
+    colours = dict(zip(present, sns.color_palette(n_colors=len(present)), strict=True))
+    for (net, method), axis in grid.axes_dict.items():
+        axis.axhline(0.0, color="grey", linewidth=0.8)
+        panel = effects[(effects["net"] == net) & (effects["method"] == method)]
+        for ablation, rows in panel.groupby("ablation"):
+            rows = rows.sort_values("sparsity")
+            axis.fill_between(
+                rows["sparsity"],
+                rows["ci_low"],
+                rows["ci_high"],
+                alpha=0.2,
+                color=colours[ablation],
+                linewidth=0,
+            )
+    grid.set_axis_labels("sparsity", "accuracy - unmodified")
+    grid.figure.suptitle(
+        "Ablation effect on final test accuracy (paired by seed; band: 95% t interval)", y=1.02
+    )
     return grid
 
 
@@ -231,6 +339,14 @@ FIGURES = {
     "distances": ("distances", distances_per_layer, True),
     "layer_density": ("layers", layer_density, True),
     "training_curves": ("histories", training_curves, True),
+    "topology": ("topology", topology, False),
+    "similarity_svcca": ("similarity", similarity_per_layer, True),
+    "similarity_cka": (
+        "similarity",
+        lambda table, sparsity: similarity_per_layer(table, sparsity, "cka"),
+        True,
+    ),
+    "ablation_effects": ("ablation_effects", ablation_effects, False),
 }
 
 

@@ -9,7 +9,17 @@ import yaml
 from pipeline_helpers import REPO, copy_workdir, make_workdir, planned_jobs, snakemake
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
-FIGURES = ["accuracy", "ablations", "distances", "layer_density", "training_curves"]
+FIGURES = [
+    "accuracy",
+    "ablations",
+    "distances",
+    "layer_density",
+    "training_curves",
+    "topology",
+    "similarity_svcca",
+    "similarity_cka",
+    "ablation_effects",
+]
 PER_SEED_RULES = {
     "init_weights": 2,
     "score_weights": 4,  # random and snip for two nets; synflow scores inside make_mask
@@ -17,8 +27,16 @@ PER_SEED_RULES = {
     "apply_ablation": 6,
     "train_model": 6,
     "compute_distances": 2,  # one per net, sparsity and seed
+    "measure_topology": 2,
+    "compute_similarity": 2,
 }
-DOWNSTREAM = {"aggregate_results": 1, "all": 1, **{f"plot_{f}": 1 for f in FIGURES}}
+DOWNSTREAM = {
+    "aggregate_results": 1,
+    "compute_statistics": 1,
+    "compare_with_paper": 1,
+    "all": 1,
+    **{f"plot_{f}": 1 for f in FIGURES},
+}
 
 
 def test_every_table_and_figure_is_written(smoke_run):
@@ -38,6 +56,51 @@ def test_every_table_and_figure_is_written(smoke_run):
     assert set(distances["stage"]) == {"init", "trained"}
     assert set(distances["entries"]) == {"all", "unpruned"}
     assert set(distances["comparison"]) == {"shuffle", "reinit", "invert", "random"}
+
+
+def test_analysis_tables_are_written(smoke_run):
+    tables = smoke_run / "results/tables"
+    topology = pd.read_parquet(tables / "topology.parquet")
+    per_run = topology.drop_duplicates(["net", "method", "ablation"]).set_index(
+        ["net", "method", "ablation"]
+    )
+    assert len(per_run) == 24 and (per_run["effective_sparsity"] >= 0.75 - 1e-9).all()
+    for net in ("lenet300-digits", "resnet20-synthetic"):
+        # Pham et al.: SynFlow's mask is narrow, its layerwise shuffle keeps every node
+        synflow = per_run.loc[(net, "synflow")]
+        assert synflow.loc["shuffle", "effective_nodes"] == synflow.loc["shuffle", "total_nodes"]
+        assert (
+            synflow.loc["unmodified", "effective_nodes"] < synflow.loc["shuffle", "effective_nodes"]
+        )
+    similarity = pd.read_parquet(tables / "similarity.parquet")
+    assert set(similarity["comparison"]) == {"shuffle", "reinit", "invert", "random"}
+    assert similarity["cka"].dropna().between(0, 1 + 1e-9).all()
+    assert similarity["svcca"].dropna().between(0, 1 + 1e-9).all()
+    # NaN only where a layer's output is constant: inverted masks that empty whole layers
+    assert set(similarity.loc[similarity["cka"].isna(), "comparison"]) <= {"invert"}
+    assert len(similarity[similarity["net"] == "resnet20-synthetic"]["layer"].unique()) == 20
+    tests = pd.read_parquet(tables / "distance_tests.parquet")
+    assert set(tests["claim"]) == {"W1(random) > W1(shuffle)", "W1(random) > W1(reinit)"}
+    effects = pd.read_parquet(tables / "ablation_effects.parquet")
+    assert set(effects["ablation"]) == {"shuffle", "reinit", "invert"}
+    assert (effects["seeds"] == 1).all() and effects["ci_low"].isna().all()  # one seed: no CI
+    versus = (tables / "table1_vs_paper.md").read_text()
+    assert "| LeNet-MNIST | snip | lenet300-digits (digits, 3 epochs) | 0.0084 |" in versus
+    assert "Conventions of our values" in versus
+
+
+def test_dense_baseline_of_two_seeds(smoke_run, tmp_path):
+    workdir = copy_workdir(smoke_run, tmp_path / "run")
+    override = workdir / "seeds.yaml"
+    override.write_text("grid: {seeds: [0, 1]}\n")
+    target = "results/dense/net=lenet300-digits/similarity.parquet"
+    snakemake(workdir, target, "--configfile", "presets/smoke.yaml", str(override))
+    baseline = pd.read_parquet(workdir / target)
+    assert list(baseline["layer"]) == ["fc_layers.0", "fc_layers.1", "fc"]
+    assert set(baseline["comparison"]) == {"dense seed 1"} and set(baseline["method"]) == {"dense"}
+    assert baseline["svcca"].between(0.3, 1.0).all() and baseline["cka"].between(0.3, 1.0).all()
+    record = json.loads((workdir / "results/dense/net=lenet300-digits/seed=1/run.json").read_text())
+    assert record["density"] == 1.0 and record["epochs"] == 3
 
 
 def test_runs_keep_their_invariants(smoke_run):
@@ -85,7 +148,10 @@ def test_adding_a_seed_plans_only_the_new_runs(smoke_run):
     grid = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())["grid"]
     grid["seeds"] = [0, 1]
     args = _override(smoke_run, "two_seeds", yaml.safe_dump({"grid": grid}))
-    assert planned_jobs(smoke_run, *args) == {**PER_SEED_RULES, **DOWNSTREAM}
+    # a second seed also brings the dense baseline of the similarity analysis: both seeds' dense
+    # nets and their comparison, per net
+    dense = {"train_dense": 4, "dense_similarity": 2}
+    assert planned_jobs(smoke_run, *args) == {**PER_SEED_RULES, **dense, **DOWNSTREAM}
 
 
 def test_a_plot_setting_reruns_only_plots(smoke_run):
@@ -98,7 +164,12 @@ def test_epochs_of_one_net_rerun_only_its_training_and_downstream(smoke_run):
     nets["lenet300-digits"]["epochs"] = 4
     args = _override(smoke_run, "epochs", yaml.safe_dump({"nets": nets}))
     plan = planned_jobs(smoke_run, *args)
-    assert plan == {"train_model": 3, "compute_distances": 1, **DOWNSTREAM}
+    assert plan == {
+        "train_model": 3,
+        "compute_distances": 1,
+        "compute_similarity": 1,  # the masks are the same: no new topology
+        **DOWNSTREAM,
+    }
 
 
 def test_lint_and_format_are_clean():

@@ -15,6 +15,9 @@ import pytest
 from pipeline_helpers import REPO, make_workdir
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
+# jobs that run on a GPU node: training, and the forward passes of the similarity analysis (the
+# smoke grid has one seed, so no dense baseline and no train_dense)
+GPU_RULES = {"train_model", "compute_similarity"}
 
 
 def planned_resources(workdir, env: dict[str, str]) -> dict[str, list[dict[str, str]]]:
@@ -56,9 +59,11 @@ def test_defaults_send_training_to_one_gpu_and_the_rest_to_cpu(workdir):
         assert "gpu_model" not in job and "slurm_account" not in job
         assert job["runtime"] == "10"  # smoke nets: 10 minutes each
         assert int(job["mem_mb"]) >= 8000
-    # the small CPU jobs are grouped; training is not
+    for job in plan["compute_similarity"]:
+        assert (job["slurm_partition"], job["gpu"], job["runtime"]) == ("gpu", "1", "30")
+    # the small CPU jobs are grouped; GPU jobs are not
     assert {group["name"] for group in plan.pop("groups")} == {"prepare", "distances"}
-    others = [job for rule, jobs in plan.items() if rule != "train_model" for job in jobs]
+    others = [job for rule, jobs in plan.items() if rule not in GPU_RULES for job in jobs]
     assert others and all(job["slurm_partition"] == "cpu" for job in others)
     assert not any("gpu" in job for job in others)
 
@@ -79,9 +84,27 @@ def test_site_settings_come_from_the_environment(workdir):
     for rule, jobs in plan.items():
         for job in jobs:
             assert job["slurm_account"] == "lab42", rule
-            if rule != "train_model":
+            if rule not in GPU_RULES:
                 assert job["slurm_partition"] == "short", rule
     assert plan["make_mask"][0]["runtime"] == "30"  # 10 minutes, scaled
+    assert plan["compute_similarity"][0]["slurm_partition"] == "a100q"
+
+
+def test_dense_training_goes_to_the_gpu_for_a_quarter_of_the_time(workdir):
+    override = workdir / "seeds.yaml"
+    override.write_text("grid: {seeds: [0, 1]}\n")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PAI_SLURM_")}
+    target = "results/dense/net=resnet20-synthetic/seed=1/trained.pt"
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", target, "--cores", "8", "--profile", "slurm", "-n",
+         *SMOKE, str(override)],
+        cwd=workdir, env=clean, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    block = result.stdout.split("rule train_dense:", 1)[1]
+    resources = re.search(r"resources: (.*)", block).group(1)
+    assert "slurm_partition=gpu" in resources and "gpu=1" in resources
+    assert "runtime=8" in resources  # 10 min / 4 + 5, rounded
 
 
 def test_no_workflow_profile_sets_resources():

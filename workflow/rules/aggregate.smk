@@ -10,11 +10,20 @@ rule aggregate_results:
         distances=[
             path for cell in cells() for path in run_paths(cell, "distances.parquet")
         ],
+        topology=[
+            path for cell in cells() for path in run_paths(cell, "topology.parquet")
+        ],
+        similarity=[
+            path for cell in cells() for path in run_paths(cell, "similarity.parquet")
+        ],
+        dense_similarity=dense_similarity_paths(),
     output:
         runs="results/tables/runs.parquet",
         layers="results/tables/layers.parquet",
         histories="results/tables/histories.parquet",
         distances="results/tables/distances.parquet",
+        topology="results/tables/topology.parquet",
+        similarity="results/tables/similarity.parquet",
         table1="results/tables/table1.csv",
         table1_md=report(
             "results/tables/table1.md",

@@ -117,6 +117,31 @@ def net_spec(wildcards):
     return config["nets"][wildcards.net]
 
 
+TRAINING_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "milestones",
+    "gamma",
+)
+
+
+def training_spec(wildcards):
+    """A net's training settings (params of every rule that trains it)."""
+    return {key: net_spec(wildcards)[key] for key in TRAINING_KEYS}
+
+
+def dense_similarity_paths():
+    """The dense two-seed baseline of every net that has at least two seeds."""
+    return [
+        f"results/dense/net={net}/similarity.parquet"
+        for net in NETS
+        if len(grid_list(net, "seeds")) >= 2
+    ]
+
+
 def dataset_ready(dataset):
     """The tensor file of a dataset (ancient: a new mirror URL refetches, nothing retrains)."""
     return ancient(f"resources/data/{dataset}/tensors.pt")

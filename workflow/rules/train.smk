@@ -22,18 +22,7 @@ rule train_model:
     params:
         arch=lambda wildcards: net_spec(wildcards)["arch"],
         dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
-        training=lambda wildcards: {
-            key: net_spec(wildcards)[key]
-            for key in (
-                "epochs",
-                "batch_size",
-                "lr",
-                "momentum",
-                "weight_decay",
-                "milestones",
-                "gamma",
-            )
-        },
+        training=lambda wildcards: training_spec(wildcards),
         device=config["training"]["device"],
         ablations=ABLATIONS,
     script:

@@ -18,6 +18,9 @@ pipeline.write_parquet(tables.layers_table(records), output.layers)
 pipeline.write_parquet(
     tables.concat([pipeline.read_parquet(p) for p in inputs.histories]), output.histories
 )
+for name in ("topology", "similarity"):
+    files = list(inputs[name]) + (list(inputs.dense_similarity) if name == "similarity" else [])
+    pipeline.write_parquet(tables.concat([pipeline.read_parquet(p) for p in files]), output[name])
 distances = tables.concat([pipeline.read_parquet(p) for p in inputs.distances])
 pipeline.write_parquet(distances, output.distances)
 sparsity = snakemake.params.table1_sparsity

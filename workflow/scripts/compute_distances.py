@@ -44,7 +44,9 @@ def compare(reference, other):
     return rows
 
 
-for (method, ablation), path in outputs.items():
+pairs = pipeline.comparisons(runs)
+for run, path in outputs.items():
+    method, _ = run
     keys = {
         "net": wildcards.net,
         "method": method,
@@ -52,16 +54,8 @@ for (method, ablation), path in outputs.items():
         "seed": int(wildcards.seed),
     }
     rows = []
-    reference = (method, "unmodified")
-    if reference in files and ablation != "unmodified":
-        rows = [
-            {**keys, "comparison": ablation, **r} for r in compare(reference, (method, ablation))
-        ]
-    elif reference in files and method != "random" and ("random", "unmodified") in files:
-        # the random-pruning baseline, stored with the method's unmodified run
-        rows = [
-            {**keys, "comparison": "random", **r}
-            for r in compare(reference, ("random", "unmodified"))
-        ]
+    if pairs[run] is not None:
+        comparison, reference, other = pairs[run]
+        rows = [{**keys, "comparison": comparison, **r} for r in compare(reference, other)]
     pipeline.write_parquet(pd.DataFrame(rows, columns=columns), path)
 pipeline.end_job()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 # the pai library lives in src/ of this repository; this works with or without `pip install -e .`
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-from pai import masks, nets, pipeline, storage, training
+from pai import nets, pipeline, storage, training
 
 REPO = Path(snakemake.scriptdir).parents[1]
 
@@ -42,37 +42,16 @@ for index, ablation in enumerate(params.ablations):
         "seed": int(wildcards.seed),
         "ablation": ablation,
     }
-    storage.save(result.weights, output.trained[index])
-    history = [
-        {**keys, **{column: row[column] for column in training.HISTORY_COLUMNS}}
-        for row in result.history
-    ]
-    pipeline.write_records(history, output.history[index])
-    last = result.history[-1] if result.history else {}
-    pipeline.write_json(
-        {
-            **keys,
-            "arch": params.arch,
-            "dataset": params.dataset["name"],
-            "training": params.training,
-            "final_test_accuracy": last.get("test_accuracy", float("nan")),
-            "final_test_loss": last.get("test_loss", float("nan")),
-            "best_test_accuracy": result.best_test_accuracy,
-            "epochs": len(result.history),
-            "diverged": result.diverged,
-            "collapsed_layers": result.collapsed_layers,
-            "density": masks.density(start["mask"]),
-            "layers": [
-                {"layer": name, "kept": kept, "total": total}
-                for name, (kept, total) in masks.layer_counts(start["mask"]).items()
-            ],
-            "wall_seconds": wall,
-            "resumed_from_epoch": result.resumed_from_epoch,
-            "device": result.device,
-            "provenance": provenance,
-        },
-        output.run[index],
-    )
+    details = {
+        "arch": params.arch,
+        "dataset": params.dataset["name"],
+        "training": params.training,
+        "wall_seconds": wall,
+        "provenance": provenance,
+    }
+    paths = {name: output[name][index] for name in ("trained", "history", "run")}
+    pipeline.write_run(result, keys, start, details, paths)
+
 # Only now, with every run of the job written, do the checkpoints go. Snakemake deletes all of a
 # job's outputs before rerunning it, so if this job is killed after its first runs finished, the
 # rerun finds their last-epoch checkpoints and rewrites their outputs without training again.

@@ -1,0 +1,114 @@
+"""Layer-representation similarity of two trained nets (Blakeney et al. 2020; REFERENCE.md 7.5).
+
+Activations are datapoints x neurons (convolutional outputs average-pooled over space).
+- SVCCA as google/svcca: centre each neuron, keep the top singular directions that explain 99% of
+  the variance, CCA between the two reduced sets, similarity = the mean canonical correlation.
+- Linear CKA (Kornblith et al. 2019): ||B^T A||_F^2 / (||A^T A||_F ||B^T B||_F) on centred data.
+
+Per layer: the output of every prunable layer except projection shortcuts (pre-BatchNorm for a
+convolution, pre-activation for a Linear), on a fixed, seeded subset of the test set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+VARIANCE_KEPT = 0.99
+EPSILON = 1e-10  # google/svcca's regulariser: directions with less variance are dropped
+
+
+def _centre(acts: np.ndarray) -> np.ndarray:
+    acts = np.asarray(acts, dtype=np.float64)
+    return acts - acts.mean(axis=0, keepdims=True)
+
+
+def _orthonormal_basis(acts: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of centred data (rank-revealing, via SVD)."""
+    u, s, _ = np.linalg.svd(acts, full_matrices=False)
+    keep = s > EPSILON * max(s[0], EPSILON) if len(s) else s > 0
+    return u[:, keep]
+
+
+def cca_coefficients(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Canonical correlations of two datapoints x features sets, largest first."""
+    qa, qb = _orthonormal_basis(_centre(a)), _orthonormal_basis(_centre(b))
+    if qa.shape[1] == 0 or qb.shape[1] == 0:
+        return np.zeros(0)
+    return np.clip(np.linalg.svd(qa.T @ qb, compute_uv=False), 0.0, 1.0)
+
+
+def reduce(acts: np.ndarray, variance: float = VARIANCE_KEPT) -> np.ndarray:
+    """The top singular directions of centred ``acts`` that explain ``variance`` of it."""
+    centred = _centre(acts)
+    u, s, _ = np.linalg.svd(centred, full_matrices=False)
+    energy = s**2
+    if energy.sum() <= 0:
+        return centred[:, :0]
+    keep = int(np.searchsorted(np.cumsum(energy) / energy.sum(), variance) + 1)
+    return u[:, :keep] * s[:keep]
+
+
+def svcca(a: np.ndarray, b: np.ndarray, variance: float = VARIANCE_KEPT) -> float:
+    """Mean canonical correlation of the variance-``variance`` SVD reductions of ``a`` and ``b``."""
+    coefficients = cca_coefficients(reduce(a, variance), reduce(b, variance))
+    return float(coefficients.mean()) if len(coefficients) else float("nan")
+
+
+def linear_cka(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = _centre(a), _centre(b)
+    cross = np.linalg.norm(b.T @ a) ** 2
+    scale = np.linalg.norm(a.T @ a) * np.linalg.norm(b.T @ b)
+    return float(cross / scale) if scale > 0 else float("nan")
+
+
+def compared_layers(mask_names: Iterable[str]) -> list[str]:
+    """Modules whose outputs are compared: every prunable layer except projection shortcuts."""
+    return [name.removesuffix(".weight") for name in mask_names if ".shortcut." not in f".{name}"]
+
+
+@torch.no_grad()
+def activations(
+    model: nn.Module, images: torch.Tensor, layers: list[str], batch_size: int = 500
+) -> dict[str, np.ndarray]:
+    """layer -> datapoints x channels (float64), the model in eval mode."""
+    model.eval()
+    collected: dict[str, list[torch.Tensor]] = {name: [] for name in layers}
+    hooks = []
+    for name in layers:
+
+        def keep(_module, _inputs, output, name=name) -> None:
+            pooled = output.mean(dim=(2, 3)) if output.dim() == 4 else output
+            collected[name].append(pooled.detach().to("cpu", torch.float64))
+
+        hooks.append(model.get_submodule(name).register_forward_hook(keep))
+    try:
+        for start in range(0, len(images), batch_size):
+            model(images[start : start + batch_size])
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return {name: torch.cat(parts).numpy() for name, parts in collected.items()}
+
+
+def compare(acts_a: dict[str, np.ndarray], acts_b: dict[str, np.ndarray]) -> list[dict]:
+    """Rows (layer, svcca, cka) for every layer both hold."""
+    return [
+        {
+            "layer": name,
+            "svcca": svcca(acts_a[name], acts_b[name]),
+            "cka": linear_cka(acts_a[name], acts_b[name]),
+        }
+        for name in acts_a
+        if name in acts_b
+    ]
+
+
+def subset_indices(n_total: int, n_wanted: int, seed: int) -> torch.Tensor:
+    """A fixed, seeded subset of the test set (sorted), the same for every run compared."""
+    generator = torch.Generator().manual_seed(seed)
+    chosen = torch.randperm(n_total, generator=generator)[: min(n_total, n_wanted)]
+    return chosen.sort().values

@@ -1,0 +1,163 @@
+"""Effective paths, nodes and weights of a mask (Pham et al. 2023; REFERENCE.md 7.4).
+
+The exact mask-product definition, not the proxy of the NPB code (which sets biases to 1 and counts
+spatial positions): the mask alone defines a graph whose nodes are neurons (Linear) or channels
+(Conv2d). A convolution's edge i -> j carries as many parallel edges as K_ji has kept entries (the
+C_in x C_out count matrix of NPB's optimizer), BatchNorm, ReLU and pooling pass a channel through
+unchanged, and a residual connection is one more edge (the identity, or the shortcut's 1x1 conv).
+
+- paths: input-to-output paths whose edges are all kept, 1^T A_L ... A_1 1, reported as log10;
+- a kept weight is effective when it lies on at least one such path: some path reaches its input
+  node and some path leaves its output node;
+- a layer's output channel (neuron) is effective when paths both reach and leave it through that
+  layer; effective nodes sum these over every layer except projection shortcuts, whose outputs are
+  the same nodes as the block's second convolution (the inputs of the net are not counted);
+- effective sparsity: the share of prunable weights that are not effective (kept weights on no
+  path do nothing, so it is at least the nominal sparsity).
+
+All of it comes from one forward and one backward pass of a copy of the net in which each
+prunable layer multiplies by its count matrix, in float64 (path counts of VGG-16 reach ~1e50).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class LayerTopology:
+    layer: str
+    kept: int
+    total: int
+    effective_weights: int
+    out_channels: int
+    effective_out_channels: int
+    shortcut: bool
+
+
+@dataclass(frozen=True)
+class Topology:
+    paths_log10: float  # NaN when no path is left
+    layers: list[LayerTopology]
+
+    @property
+    def effective_weights(self) -> int:
+        return sum(layer.effective_weights for layer in self.layers)
+
+    @property
+    def kept_weights(self) -> int:
+        return sum(layer.kept for layer in self.layers)
+
+    @property
+    def total_weights(self) -> int:
+        return sum(layer.total for layer in self.layers)
+
+    @property
+    def effective_nodes(self) -> int:
+        return sum(layer.effective_out_channels for layer in self.layers if not layer.shortcut)
+
+    @property
+    def total_nodes(self) -> int:
+        return sum(layer.out_channels for layer in self.layers if not layer.shortcut)
+
+    @property
+    def effective_sparsity(self) -> float:
+        return 1.0 - self.effective_weights / self.total_weights
+
+
+class _Flow(nn.Module):
+    """A prunable layer replaced by its count matrix: output channel j receives sum_i A_ji x_i."""
+
+    def __init__(self, counts: torch.Tensor, conv: bool):
+        super().__init__()
+        self.counts, self.conv = counts, conv
+        self.seen_input: torch.Tensor | None = None
+        self.seen_output: torch.Tensor | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen_input = x
+        # convolutions see channels at a single position: stride and padding do not matter
+        out = torch.einsum("oi,bihw->bohw", self.counts, x) if self.conv else x @ self.counts.T
+        out.retain_grad()
+        self.seen_output = out
+        return out
+
+
+def _is_shortcut(name: str) -> bool:
+    return ".shortcut." in f".{name}"
+
+
+def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> Topology:
+    """Effective paths, weights and nodes of ``mask`` on the architecture of ``model`` (which is
+    not changed; its weights play no part). ``input_shape`` is C x H x W of one example."""
+    flow_net = copy.deepcopy(model).to(torch.float64)
+    flows: dict[str, _Flow] = {}
+    for name, kept in mask.items():
+        module_name = name.removesuffix(".weight")
+        layer = flow_net.get_submodule(module_name)
+        conv = isinstance(layer, nn.Conv2d)
+        if not conv and not isinstance(layer, nn.Linear):
+            raise TypeError(f"{name}: topology handles Conv2d and Linear layers, not {layer}")
+        kept = kept.to(torch.float64)
+        counts = kept.sum(dim=(2, 3)) if conv else kept
+        flows[name] = _Flow(counts, conv)
+        _replace(flow_net, module_name, flows[name])
+    for module_name, module in list(flow_net.named_modules()):
+        if isinstance(module, nn.BatchNorm2d | nn.BatchNorm1d | nn.MaxPool2d | nn.AvgPool2d):
+            _replace(flow_net, module_name, nn.Identity())
+
+    first = flows[next(iter(mask))]
+    channels, height, width = input_shape
+    # convolutional nets: one position per channel; fully connected: every pixel is an input node
+    shape = (1, channels, 1, 1) if first.conv else (1, channels, height, width)
+    ones = torch.ones(shape, dtype=torch.float64, requires_grad=True)
+    flow_net.eval()
+    total = flow_net(ones).sum()  # ReLU and average pooling leave non-negative counts unchanged
+    paths = float(total.detach())
+    if paths > 0:
+        total.backward()
+
+    layers = []
+    for name, kept in mask.items():
+        flow = flows[name]
+        reaching = _per_channel(flow.seen_input) > 0  # input nodes some path reaches
+        out_reached = _per_channel(flow.seen_output) > 0
+        grad = flow.seen_output.grad
+        leaving = (
+            _per_channel(grad) > 0 if grad is not None else torch.zeros_like(out_reached)
+        )  # output nodes from which some path leaves
+        shape = (-1, 1, 1, 1) if flow.conv else (-1, 1)
+        on_path = kept.bool() & reaching.view(1, -1, *shape[2:]) & leaving.view(shape)
+        layers.append(
+            LayerTopology(
+                layer=name,
+                kept=int(kept.sum()),
+                total=kept.numel(),
+                effective_weights=int(on_path.sum()),
+                out_channels=kept.shape[0],
+                effective_out_channels=int((out_reached & leaving).sum()),
+                shortcut=_is_shortcut(name),
+            )
+        )
+    return Topology(paths_log10=math.log10(paths) if paths > 0 else math.nan, layers=layers)
+
+
+def _per_channel(values: torch.Tensor) -> torch.Tensor:
+    """Sum over the batch and any spatial positions: one value per channel or neuron."""
+    if values.dim() == 4:
+        return values.sum(dim=(0, 2, 3))
+    if values.dim() == 2:
+        return values.sum(dim=0)
+    raise ValueError(f"unexpected activation shape {tuple(values.shape)}")
+
+
+def _replace(root: nn.Module, name: str, new: nn.Module) -> None:
+    parent_name, _, child = name.rpartition(".")
+    parent = root.get_submodule(parent_name) if parent_name else root
+    setattr(parent, child, new)

@@ -1,0 +1,23 @@
+"""compute_statistics: ablation effects on accuracy with 95% t intervals over seeds, and Singh &
+Liu's claim as paired tests over (seed, layer)."""
+
+import sys
+from pathlib import Path
+
+# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+from pai import pipeline, stats, tables
+from pai.storage import atomic_write
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+inputs, output = snakemake.input, snakemake.output
+effects = stats.ablation_effects(pipeline.read_parquet(inputs.runs))
+tests = stats.distance_tests(pipeline.read_parquet(inputs.distances))
+for frame, parquet, markdown in (
+    (effects, output.effects, output.effects_md),
+    (tests, output.tests, output.tests_md),
+):
+    pipeline.write_parquet(frame, parquet)
+    text = tables.markdown(frame)
+    atomic_write(markdown, lambda tmp, text=text: Path(tmp).write_text(text))
+pipeline.end_job()

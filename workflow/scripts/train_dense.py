@@ -1,0 +1,39 @@
+"""train_dense: the unpruned net of one seed, trained with the net's settings (the dense baseline of
+the similarity analysis; MtM's after-training benchmarks start from it too)."""
+
+import sys
+import time
+from pathlib import Path
+
+# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+from pai import masks, nets, pipeline, storage, training
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
+dataset = pipeline.load_cached_data(snakemake.input.dataset)
+model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
+model.load_state_dict(storage.load(snakemake.input.init))
+start = {"weights": model.state_dict(), "mask": masks.ones_mask(model)}
+began = time.perf_counter()
+result = training.train(
+    model,
+    start,
+    dataset,
+    pipeline.train_config(params.training),
+    seed=int(wildcards.seed),
+    device=None if params.device == "auto" else params.device,
+    checkpoint=Path(output.trained).with_name("checkpoint.pt"),
+)
+keys = {"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": int(wildcards.seed)}
+details = {
+    "ablation": "unmodified",
+    "arch": params.arch,
+    "dataset": params.dataset["name"],
+    "training": params.training,
+    "wall_seconds": time.perf_counter() - began,
+    "provenance": pipeline.provenance(Path(snakemake.scriptdir).parents[1]),
+}
+pipeline.write_run(result, keys, start, details, output)
+Path(output.trained).with_name("checkpoint.pt").unlink(missing_ok=True)
+pipeline.end_job()

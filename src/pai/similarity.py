@@ -95,16 +95,18 @@ def activations(
 
 
 def compare(acts_a: dict[str, np.ndarray], acts_b: dict[str, np.ndarray]) -> list[dict]:
-    """Rows (layer, svcca, cka) for every layer both hold."""
-    return [
-        {
-            "layer": name,
-            "svcca": svcca(acts_a[name], acts_b[name]),
-            "cka": linear_cka(acts_a[name], acts_b[name]),
-        }
-        for name in acts_a
-        if name in acts_b
-    ]
+    """Rows (layer, svcca, cka) for every layer both hold. A diverged net's activations are not
+    finite: its similarities are NaN, like its distances."""
+    rows = []
+    for name in acts_a:
+        if name not in acts_b:
+            continue
+        a, b = acts_a[name], acts_b[name]
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            rows.append({"layer": name, "svcca": svcca(a, b), "cka": linear_cka(a, b)})
+        else:
+            rows.append({"layer": name, "svcca": float("nan"), "cka": float("nan")})
+    return rows
 
 
 def subset_indices(n_total: int, n_wanted: int, seed: int) -> torch.Tensor:

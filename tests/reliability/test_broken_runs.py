@@ -64,6 +64,12 @@ def test_collapse_and_divergence_are_flagged_not_crashes(tmp_path):
     ]
     assert len(broken) and broken["w1"].isna().all()
 
+    similarity = pd.read_parquet(workdir / "results/tables/similarity.parquet")
+    diverged_pairs = similarity[
+        (similarity["net"] == "lenet300-digits-diverging") & (similarity["sparsity"] == 0.5)
+    ]
+    assert len(diverged_pairs) and diverged_pairs["cka"].isna().all()
+
     table1 = (workdir / "results/tables/table1.md").read_text()
     assert "Flagged runs at this sparsity" in table1
     assert "layer_collapse: lenet300-digits / magnitude: 4 run(s)" in table1

@@ -84,3 +84,12 @@ def test_activations_pool_conv_outputs_and_skip_shortcuts():
     assert similarity.subset_indices(100, 30, seed=0).tolist() == sorted(
         similarity.subset_indices(100, 30, seed=0).tolist()
     )
+
+
+def test_non_finite_activations_give_nan_not_an_error(acts):
+    broken = acts.copy()
+    broken[3, 2] = np.nan
+    rows = similarity.compare({"fc": acts, "conv": acts}, {"fc": broken, "conv": acts})
+    by_layer = {row["layer"]: row for row in rows}
+    assert np.isnan(by_layer["fc"]["svcca"]) and np.isnan(by_layer["fc"]["cka"])
+    assert by_layer["conv"]["cka"] == pytest.approx(1.0)

@@ -78,8 +78,11 @@ def train_config(spec: Mapping[str, Any]) -> TrainConfig:
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> None:
-    text = json.dumps(obj, indent=2, sort_keys=True, default=str)
-    storage.atomic_write(path, lambda tmp: Path(tmp).write_text(text + "\n"))
+    write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", path)
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    storage.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def write_parquet(frame, path: str | os.PathLike) -> None:

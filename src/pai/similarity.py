@@ -29,8 +29,9 @@ def _centre(acts: np.ndarray) -> np.ndarray:
 def _orthonormal_basis(acts: np.ndarray) -> np.ndarray:
     """Orthonormal basis of the column space of centred data (rank-revealing, via SVD)."""
     u, s, _ = np.linalg.svd(acts, full_matrices=False)
-    keep = s > EPSILON * max(s[0], EPSILON) if len(s) else s > 0
-    return u[:, keep]
+    if len(s) == 0 or s[0] <= 0:
+        return u[:, :0]  # constant data: no direction at all
+    return u[:, s > EPSILON * s[0]]
 
 
 def cca_coefficients(a: np.ndarray, b: np.ndarray) -> np.ndarray:

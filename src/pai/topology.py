@@ -96,7 +96,7 @@ def _is_shortcut(name: str) -> bool:
 def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> Topology:
     """Effective paths, weights and nodes of ``mask`` on the architecture of ``model`` (which is
     not changed; its weights play no part). ``input_shape`` is C x H x W of one example."""
-    flow_net = copy.deepcopy(model).to(torch.float64)
+    flow_net = copy.deepcopy(model)
     flows: dict[str, _Flow] = {}
     for name, kept in mask.items():
         module_name = name.removesuffix(".weight")
@@ -111,6 +111,8 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
     for module_name, module in list(flow_net.named_modules()):
         if isinstance(module, nn.BatchNorm2d | nn.BatchNorm1d | nn.MaxPool2d | nn.AvgPool2d):
             _replace(flow_net, module_name, nn.Identity())
+    # cast only now: the weights of the replaced layers (VGG-16: 15M) are gone, nothing is left
+    flow_net.to(torch.float64)
 
     first = flows[next(iter(mask))]
     channels, height, width = input_shape

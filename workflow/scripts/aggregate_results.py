@@ -27,5 +27,5 @@ sparsity = snakemake.params.table1_sparsity
 table1 = tables.table1(distances, sparsity)
 atomic_write(output.table1, lambda tmp: table1.to_csv(tmp, index=False))
 text = tables.markdown(table1) + tables.flagged_note(runs, sparsity)
-atomic_write(output.table1_md, lambda tmp: Path(tmp).write_text(text))
+pipeline.write_text(text, output.table1_md)
 pipeline.end_job()

@@ -8,10 +8,9 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
 import pandas as pd
 
 from pai import paper, pipeline
-from pai.storage import atomic_write
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 table1 = pd.read_csv(snakemake.input.table1)
 text = paper.comparison(table1, snakemake.params.nets, snakemake.params.sparsity)
-atomic_write(snakemake.output[0], lambda tmp: Path(tmp).write_text(text))
+pipeline.write_text(text, snakemake.output[0])
 pipeline.end_job()

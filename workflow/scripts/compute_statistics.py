@@ -7,7 +7,6 @@ from pathlib import Path
 # the pai library lives in src/ of this repository; this works with or without `pip install -e .`
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
 from pai import pipeline, stats, tables
-from pai.storage import atomic_write
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 inputs, output = snakemake.input, snakemake.output
@@ -18,6 +17,5 @@ for frame, parquet, markdown in (
     (tests, output.tests, output.tests_md),
 ):
     pipeline.write_parquet(frame, parquet)
-    text = tables.markdown(frame)
-    atomic_write(markdown, lambda tmp, text=text: Path(tmp).write_text(text))
+    pipeline.write_text(tables.markdown(frame), markdown)
 pipeline.end_job()

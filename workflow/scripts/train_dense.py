@@ -15,6 +15,7 @@ dataset = pipeline.load_cached_data(snakemake.input.dataset)
 model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
 model.load_state_dict(storage.load(snakemake.input.init))
 start = {"weights": model.state_dict(), "mask": masks.ones_mask(model)}
+checkpoint = Path(output.trained).with_name("checkpoint.pt")
 began = time.perf_counter()
 result = training.train(
     model,
@@ -23,7 +24,7 @@ result = training.train(
     pipeline.train_config(params.training),
     seed=int(wildcards.seed),
     device=None if params.device == "auto" else params.device,
-    checkpoint=Path(output.trained).with_name("checkpoint.pt"),
+    checkpoint=checkpoint,
 )
 keys = {"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": int(wildcards.seed)}
 details = {
@@ -35,5 +36,5 @@ details = {
     "provenance": pipeline.provenance(Path(snakemake.scriptdir).parents[1]),
 }
 pipeline.write_run(result, keys, start, details, output)
-Path(output.trained).with_name("checkpoint.pt").unlink(missing_ok=True)
+checkpoint.unlink(missing_ok=True)
 pipeline.end_job()

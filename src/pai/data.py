@@ -3,7 +3,8 @@
 ``mnist`` and ``cifar10`` are fetched file by file with an md5 check (torchvision's published
 checksums), from torchvision's own locations or from a ``mirror`` base URL; torchvision then parses
 them. ``digits`` ships inside scikit-learn (no network). ``synthetic`` makes learnable data of any
-shape for tests of the convolutional nets.
+shape for tests of the convolutional nets. ``tinyimagenet`` and ``imagenet`` (MtM's larger nets)
+cannot be downloaded: they are read from a local folder (:func:`load_image_folder`).
 
 Images are normalised once here; CIFAR's crop-and-flip augmentation happens per batch in the
 training engine (``augment`` flag), where the padding value is the normalised image of a black
@@ -300,13 +301,116 @@ def make_synthetic(
     )
 
 
-DATASETS = ("mnist", "cifar10", "digits", "synthetic")
+IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+# classes and native resolution of the folder datasets
+FOLDER_DATASETS = {"tinyimagenet": (200, 64), "imagenet": (1000, 224)}
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _folder_split(split: Path, classes: list[str]) -> list[tuple[Path, int]]:
+    """(image, label) of one split: ``<split>/<class>/**/<image>``, or TinyImageNet's own
+    validation layout, ``val/images/*`` with labels in ``val/val_annotations.txt``."""
+    annotations = split / "val_annotations.txt"
+    index = {name: i for i, name in enumerate(classes)}
+    if annotations.is_file():
+        samples = []
+        for line in annotations.read_text().splitlines():
+            fields = line.split("\t")
+            if len(fields) < 2:
+                continue
+            if fields[1] not in index:
+                raise DataError(f"{annotations}: class {fields[1]!r} is not a training class")
+            samples.append((split / "images" / fields[0], index[fields[1]]))
+        return samples
+    samples = []
+    for name in classes:
+        if (split / name).is_dir():
+            samples += [(path, index[name]) for path in _image_files(split / name)]
+    return samples
+
+
+def _read_images(paths: Sequence[Path], size: int) -> torch.Tensor:
+    """uint8 N x 3 x size x size: the shorter side resized to ``size``, then a centre crop."""
+    from PIL import Image
+
+    out = torch.empty((len(paths), 3, size, size), dtype=torch.uint8)
+    for i, path in enumerate(paths):
+        try:
+            with Image.open(path) as image:
+                image = image.convert("RGB")
+                if image.size != (size, size):
+                    scale = size / min(image.size)
+                    w, h = (max(size, round(d * scale)) for d in image.size)
+                    image = image.resize((w, h), Image.Resampling.BILINEAR)
+                    left, top = (w - size) // 2, (h - size) // 2
+                    image = image.crop((left, top, left + size, top + size))
+                array = np.asarray(image, dtype=np.uint8)
+        except OSError as err:
+            raise DataError(f"cannot read image {path}: {err}") from err
+        out[i] = torch.from_numpy(array.copy()).permute(2, 0, 1)
+    return out
+
+
+def load_image_folder(name: str, folder: str | os.PathLike, image_size: int) -> TensorData:
+    """TinyImageNet or ImageNet from ``folder``: ``train/<class>/...`` and ``val/<class>/...`` (or
+    TinyImageNet's ``val/images`` + ``val_annotations.txt``); one class per training subfolder, in
+    sorted order (torchvision's ImageFolder convention).
+
+    Images are resized (shorter side) and centre-cropped to ``image_size`` once, normalised with the
+    ImageNet constants (open_lth), and augmented per batch by the engine's flip and 4-pixel-padded
+    crop. Departure from open_lth, whose ImageNet loader draws RandomResizedCrop(224) from the full
+    JPEGs each epoch: the whole set lives in memory as tensors here, so ImageNet at 224 pixels needs
+    ~770 GB (float32). Use it at a reduced ``image_size`` or on a subset.
+    """
+    root = Path(folder)
+    train_dir, val_dir = root / "train", root / "val"
+    for split in (train_dir, val_dir):
+        if not split.is_dir():
+            raise DataError(f"{name}: folder {split} does not exist (expected train/ and val/)")
+    classes = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
+    expected = FOLDER_DATASETS[name][0]
+    if len(classes) != expected:
+        raise DataError(
+            f"{name}: {train_dir} has {len(classes)} class folders, expected {expected}"
+        )
+    splits = {}
+    for split_name, split in (("train", train_dir), ("val", val_dir)):
+        samples = _folder_split(split, classes)
+        if not samples:
+            raise DataError(f"{name}: no images ({', '.join(IMAGE_SUFFIXES)}) under {split}")
+        paths, labels = zip(*samples, strict=True)
+        images = _read_images(paths, image_size).to(torch.float32) / 255.0
+        splits[split_name] = (_normalise(images, CIFAR_MEAN, CIFAR_STD), torch.tensor(labels))
+    return TensorData(
+        name,
+        *splits["train"],
+        *splits["val"],
+        expected,
+        augment=True,
+        pad_value=_black_pixel(CIFAR_MEAN, CIFAR_STD),
+    )
+
+
+DATASETS = ("mnist", "cifar10", "digits", "synthetic", "tinyimagenet", "imagenet")
 
 
 def load_dataset(
-    name: str, root: str | os.PathLike = "resources/data", mirror: str | None = None, **options
+    name: str,
+    root: str | os.PathLike = "resources/data",
+    mirror: str | None = None,
+    folder: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    **options,
 ) -> TensorData:
-    """Load dataset ``name``; ``options`` go to :func:`make_synthetic` for ``synthetic``."""
+    """Load dataset ``name``; ``options`` go to :func:`make_synthetic` for ``synthetic``;
+    ``folder`` and ``image_size`` are those of a folder dataset."""
+    if name in FOLDER_DATASETS:
+        if folder is None:
+            raise DataError(f"{name} cannot be downloaded: give the folder that holds it")
+        return load_image_folder(name, folder, image_size or FOLDER_DATASETS[name][1])
     if name == "mnist":
         return load_mnist(root, mirror)
     if name == "cifar10":
@@ -345,14 +449,25 @@ def class_balanced_subset(
 KNOWN_SHAPES = {"mnist": ((1, 28, 28), 10), "cifar10": ((3, 32, 32), 10), "digits": ((1, 8, 8), 10)}
 
 
-def dataset_shape(name: str, synthetic: dict | None = None) -> tuple[tuple[int, ...], int]:
+def dataset_shape(
+    name: str, synthetic: dict | None = None, image_size: int | None = None
+) -> tuple[tuple[int, ...], int]:
     """(input shape, class count) of a dataset without loading it."""
     if name == "synthetic":
         options = synthetic or {}
         return tuple(options.get("shape", (3, 32, 32))), int(options.get("classes", 10))
+    if name in FOLDER_DATASETS:
+        classes, native = FOLDER_DATASETS[name]
+        size = image_size or native
+        return (3, size, size), classes
     if name not in KNOWN_SHAPES:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
     return KNOWN_SHAPES[name]
+
+
+def spec_shape(spec: dict) -> tuple[tuple[int, ...], int]:
+    """:func:`dataset_shape` of a rule's ``dataset`` params (see common.smk ``dataset_spec``)."""
+    return dataset_shape(spec["name"], spec.get("synthetic"), spec.get("image_size"))
 
 
 def to_cache(dataset: TensorData) -> dict:

@@ -4,6 +4,12 @@
 - ``resnet20``: CIFAR ResNet-20, widths 16/32/64, 1x1 projection shortcuts with BN where the shape
   changes (option B), global average pool, ``fc`` with bias.
 - ``vgg16``: CIFAR VGG-16, 13 conv(bias)+BN+ReLU, 4 max-pools, 2x2 average pool, one ``fc``.
+- ``resnet18``, ``resnet50``: the ImageNet ResNets of open_lth (``imagenet_resnet_D``, which MtM's
+  fork also uses for TinyImageNet as ``tinyimagenet_resnet_18``): torchvision's layout, a 7x7/2
+  conv + BN + ReLU + 3x3/2 max-pool stem, stages of width 64/128/256/512 (x4 for bottlenecks), the
+  stride in the 3x3 conv of a bottleneck (torchvision's v1.5), 1x1 conv + BN projection shortcuts
+  where the shape changes, global average pool, ``fc``. Module names follow ours (``shortcut``),
+  not torchvision's (``downsample``), so the topology and similarity code see one convention.
 
 Initialisation (open_lth ``kaiming_normal`` + ``uniform`` BN): Conv/Linear weights Kaiming-normal
 (fan-in, gain sqrt 2), biases PyTorch's default U(+-1/sqrt(fan_in)), BN gamma ~ U[0, 1), beta 0.
@@ -138,6 +144,64 @@ class CifarVGG(nn.Module):
         return self.fc(x)
 
 
+class Bottleneck(nn.Module):
+    """1x1 -> 3x3 (stride) -> 1x1 (x4 wide), each with BN; projection shortcut on shape change."""
+
+    expansion = 4
+
+    def __init__(self, f_in: int, width: int, stride: int):
+        super().__init__()
+        f_out = width * self.expansion
+        self.conv1 = nn.Conv2d(f_in, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, f_out, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(f_out)
+        if stride != 1 or f_in != f_out:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(f_in, f_out, 1, stride=stride, bias=False), nn.BatchNorm2d(f_out)
+            )
+        else:
+            self.shortcut = nn.Sequential()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ImageNetResNet(nn.Module):
+    """open_lth ``imagenet_resnet_D``: stem, four stages (first unstrided), pool, ``fc``."""
+
+    def __init__(self, bottleneck: bool, stages: Sequence[int], in_channels: int, num_classes: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
+        self.bn = nn.BatchNorm2d(64)
+        self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        blocks: list[nn.Module] = []
+        current = 64
+        for stage, count in enumerate(stages):
+            width = 64 * 2**stage
+            for index in range(count):
+                stride = 2 if stage > 0 and index == 0 else 1
+                if bottleneck:
+                    blocks.append(Bottleneck(current, width, stride))
+                    current = width * Bottleneck.expansion
+                else:
+                    blocks.append(ResNetBlock(current, width, downsample=stride == 2))
+                    current = width
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(current, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.pool(F.relu(self.bn(self.conv(x))))
+        out = self.blocks(out)
+        out = F.adaptive_avg_pool2d(out, 1).flatten(1)
+        return self.fc(out)
+
+
 def _lenet300(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     return LeNet300(math.prod(input_shape), num_classes)
 
@@ -150,11 +214,21 @@ def _vgg16(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     return CifarVGG(VGG16_PLAN, input_shape[0], num_classes)
 
 
+def _resnet18(input_shape: Sequence[int], num_classes: int) -> nn.Module:
+    return ImageNetResNet(False, (2, 2, 2, 2), input_shape[0], num_classes)
+
+
+def _resnet50(input_shape: Sequence[int], num_classes: int) -> nn.Module:
+    return ImageNetResNet(True, (3, 4, 6, 3), input_shape[0], num_classes)
+
+
 # name -> builder(input_shape (C, H, W), num_classes)
 ARCHITECTURES: dict[str, Callable[[Sequence[int], int], nn.Module]] = {
     "lenet300": _lenet300,
     "resnet20": _resnet20,
     "vgg16": _vgg16,
+    "resnet18": _resnet18,
+    "resnet50": _resnet50,
 }
 
 

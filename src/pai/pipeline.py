@@ -64,7 +64,14 @@ def load_data(params: Mapping[str, Any]) -> data.TensorData:
             "n_train": synthetic["n_train"],
             "n_test": synthetic["n_test"],
         }
-    return data.load_dataset(params["name"], params["root"], params.get("mirror"), **options)
+    return data.load_dataset(
+        params["name"],
+        params["root"],
+        params.get("mirror"),
+        folder=params.get("folder"),
+        image_size=params.get("image_size"),
+        **options,
+    )
 
 
 def load_cached_data(path: str | os.PathLike) -> data.TensorData:
@@ -74,7 +81,8 @@ def load_cached_data(path: str | os.PathLike) -> data.TensorData:
 
 def train_config(spec: Mapping[str, Any]) -> TrainConfig:
     keys = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "milestones", "gamma")
-    return TrainConfig(**{key: spec[key] for key in keys})
+    optional = {key: spec[key] for key in ("warmup_epochs",) if key in spec}
+    return TrainConfig(**{key: spec[key] for key in keys}, **optional)
 
 
 def write_json(obj: Any, path: str | os.PathLike) -> None:

@@ -6,6 +6,7 @@ Every mean is drawn with a 95% bootstrap confidence interval over seeds (seaborn
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -20,7 +21,9 @@ import seaborn as sns
 from .storage import atomic_write
 
 CI = ("ci", 95)
-METHOD_ORDER = ["random", "magnitude", "snip", "grasp", "graspabs", "synflow"]
+METHOD_ORDER = [
+    "random", "magnitude", "snip", "grasp", "graspabs", "synflow", "magnitude_trained", "lottery",
+]  # fmt: skip
 ABLATION_ORDER = ["unmodified", "shuffle", "reinit", "invert"]
 
 
@@ -118,10 +121,41 @@ def accuracy_vs_sparsity(runs: pd.DataFrame):
     )
     grid.set_axis_labels("sparsity (fraction of weights pruned)", "final test accuracy")
     mark_flagged_runs(grid, data, "sparsity", "final_test_accuracy", ["net"])
+    mark_matching_sparsity(grid, data)
     grid.figure.suptitle(
-        "Unmodified masks; random pruning is the baseline (mean, 95% CI over seeds)", y=1.04
+        "Unmodified masks; random pruning is the baseline, magnitude_trained and lottery the "
+        "benchmarks (mean, 95% CI over seeds)",
+        y=1.04,
     )
     return grid
+
+
+def mark_matching_sparsity(grid, runs: pd.DataFrame, col: str = "net") -> None:
+    """A dashed line at each net's matching sparsity, the extreme sparsities beyond it shaded."""
+    if "matching_sparsity" not in runs:
+        return
+    limits = runs.groupby(col)["matching_sparsity"].first()
+    for (net,), ax in _axes_by_key(grid, [col]).items():
+        limit = limits.get(net)
+        if limit is None or pd.isna(limit):
+            continue
+        low, high = ax.get_xlim()
+        ax.axvline(limit, color="0.3", linestyle="--", linewidth=1, zorder=0)
+        ax.axvspan(limit, high, color="0.92", zorder=-1)
+        ax.set_xlim(low, high)  # the shading must not widen the axis
+        ax.text(
+            limit,
+            0.02,
+            " matching | extreme",
+            transform=ax.get_xaxis_transform(),
+            fontsize="x-small",
+            color="0.3",
+        )
+
+
+def _axes_by_key(grid, keys: list[str]) -> dict[tuple, object]:
+    """The panel of every facet value of ``keys`` (seaborn's axes_dict keys it by the value)."""
+    return {(key if isinstance(key, tuple) else (key,)): ax for key, ax in grid.axes_dict.items()}
 
 
 def ablations(runs: pd.DataFrame):
@@ -332,6 +366,31 @@ def ablation_effects(effects: pd.DataFrame):
     return grid
 
 
+def channel_sparsity(table: pd.DataFrame, sparsity: float):
+    """MtM's per-channel view: the share of neurons and channels (all prunable layers) whose
+    sparsity is at least s, per method, unmodified masks at each net's highest matching sparsity
+    (at the analysis sparsity where a net has none)."""
+    data = table[table["ablation"] == "unmodified"]
+    if data.empty:
+        return no_data("per-channel sparsity")
+    chosen, titles = [], {}
+    for net, rows in data.groupby("net"):
+        limit = rows["matching_sparsity"].iloc[0] if "matching_sparsity" in rows else math.nan
+        at = limit if not pd.isna(limit) else sparsity
+        near = rows.loc[(rows["sparsity"] - at).abs().idxmin(), "sparsity"]
+        kind = "matching" if not pd.isna(limit) else "no matching sparsity; analysis"
+        titles[net] = f"{net}\n({kind} sparsity {near:g})"
+        chosen.append(rows[rows["sparsity"] == near])
+    grid = _lines_by_method(
+        pd.concat(chosen), "threshold", "share", col="net", height=3.2, aspect=1.2
+    )
+    for net, ax in grid.axes_dict.items():
+        ax.set_title(titles[net])
+    grid.set_axis_labels("sparsity s of a neuron or channel", "share with sparsity >= s")
+    grid.figure.suptitle("Per-channel sparsity of unmodified masks (mean over seeds)", y=1.06)
+    return grid
+
+
 # figure name -> (table it is drawn from, function, whether it takes the analysis sparsity)
 FIGURES = {
     "accuracy": ("runs", accuracy_vs_sparsity, False),
@@ -340,6 +399,7 @@ FIGURES = {
     "layer_density": ("layers", layer_density, True),
     "training_curves": ("histories", training_curves, True),
     "topology": ("topology", topology, False),
+    "channel_sparsity": ("channels", channel_sparsity, True),
     "similarity_svcca": ("similarity", similarity_per_layer, True),
     "similarity_cka": (
         "similarity",

@@ -19,9 +19,13 @@ from . import seeds
 from .masks import Mask, flatten, global_mask, keep_count, ones_mask, select, unflatten
 from .nets import prunable_names
 
-METHODS = ("random", "magnitude", "snip", "grasp", "graspabs", "synflow")
-ONE_SHOT_METHODS = ("random", "magnitude", "snip", "grasp", "graspabs")
+METHODS = (
+    "random", "magnitude", "snip", "grasp", "graspabs", "synflow", "magnitude_trained", "lottery",
+)  # fmt: skip
+ONE_SHOT_METHODS = ("random", "magnitude", "snip", "grasp", "graspabs", "magnitude_trained")
 DATA_METHODS = ("snip", "grasp", "graspabs")  # need the class-balanced scoring subset
+# MtM's benchmarks: masks from the trained dense net (pai.lottery ranks the rounds of IMP)
+AFTER_TRAINING_METHODS = ("magnitude_trained", "lottery")
 KEEPS = {
     "random": "highest",
     "magnitude": "highest",
@@ -29,6 +33,8 @@ KEEPS = {
     "grasp": "lowest",
     "graspabs": "highest",
     "synflow": "highest",
+    "magnitude_trained": "highest",
+    "lottery": "highest",
 }
 GRASP_TEMPERATURE = 200.0
 SYNFLOW_ITERATIONS = 100
@@ -152,11 +158,14 @@ def one_shot_scores(
     check_method(method)
     if method == "synflow":
         raise ValueError("synflow is iterative: use synflow_mask, it scores and prunes in turn")
+    if method == "lottery":
+        raise ValueError("lottery ranks come from pai.lottery.next_ranking, round by round")
     if method in DATA_METHODS and (images is None or labels is None):
         raise ValueError(f"method {method!r} needs scoring data (images and labels)")
     if method == "random":
         return random_scores(model, seed)
-    if method == "magnitude":
+    if method in ("magnitude", "magnitude_trained"):
+        # magnitude_trained: the caller's model holds the trained dense weights
         return magnitude_scores(model)
     if method == "snip":
         return snip_scores(model, images, labels, **options)
@@ -261,6 +270,7 @@ def method_mask(
 
 
 __all__ = [
+    "AFTER_TRAINING_METHODS",
     "DATA_METHODS",
     "KEEPS",
     "METHODS",

@@ -17,6 +17,11 @@ from .storage import RECOMPUTE_HINT, CorruptFileError
 
 KEYS = ["net", "method", "sparsity", "seed", "ablation"]
 TABLE1_COMPARISONS = ("reinit", "shuffle", "random")
+BENCHMARKS = ("magnitude_trained", "lottery")  # MtM's "highest known accuracy" at each sparsity
+MATCHING_COLUMNS = [
+    "net", "dense_accuracy", "dense_std", "dense_seeds", "matching_sparsity", "benchmark",
+    "benchmark_accuracy", "benchmarks_run",
+]  # fmt: skip
 
 
 def read_run(path: str | Path) -> dict:
@@ -65,6 +70,91 @@ def layers_table(records: Iterable[dict]) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows).sort_values([*KEYS, "layer_index"], ignore_index=True)
+
+
+def dense_table(records: Iterable[dict]) -> pd.DataFrame:
+    """One row per dense run (net, seed): the unpruned baseline of matching sparsity."""
+    columns = ["net", "seed", "final_test_accuracy", "diverged", "epochs", "wall_seconds"]
+    rows = [{key: r[key] for key in columns} for r in records]
+    return pd.DataFrame(rows, columns=columns).sort_values(["net", "seed"], ignore_index=True)
+
+
+def matching_table(runs: pd.DataFrame, dense: pd.DataFrame) -> pd.DataFrame:
+    """MtM's matching sparsity per net: the highest sparsity at which the best benchmark (the mean
+    over seeds of magnitude_trained's or lottery's unmodified runs, whichever is higher there)
+    reaches the dense accuracy within one standard deviation over the dense seeds (0 with one
+    seed). Sparsities up to it are "matching", beyond it "extreme". NaN when no sparsity matches
+    or no benchmark ran (``benchmarks_run`` says which)."""
+    rows = []
+    for net, dense_runs in dense.groupby("net"):
+        accuracy = dense_runs["final_test_accuracy"].astype(float)
+        std = float(accuracy.std(ddof=1)) if len(accuracy) > 1 else 0.0
+        bar = float(accuracy.mean()) - std
+        chosen = runs[
+            (runs["net"] == net)
+            & runs["method"].isin(BENCHMARKS)
+            & (runs["ablation"] == "unmodified")
+        ]
+        means = chosen.groupby(["sparsity", "method"])["final_test_accuracy"].mean()
+        best = means.groupby(level="sparsity").max()
+        reached = best[best >= bar]
+        row = {
+            "net": net,
+            "dense_accuracy": float(accuracy.mean()),
+            "dense_std": std,
+            "dense_seeds": len(accuracy),
+            "matching_sparsity": math.nan,
+            "benchmark": "",
+            "benchmark_accuracy": math.nan,
+            "benchmarks_run": ", ".join(sorted(chosen["method"].unique())),
+        }
+        if len(reached):
+            sparsity = float(reached.index.max())
+            at = means.xs(sparsity, level="sparsity")
+            row.update(
+                matching_sparsity=sparsity,
+                benchmark=str(at.idxmax()),
+                benchmark_accuracy=float(at.max()),
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=MATCHING_COLUMNS)
+
+
+def add_regime(frame: pd.DataFrame, matching: pd.DataFrame) -> pd.DataFrame:
+    """``matching_sparsity`` and ``regime`` columns for every row with a net and a sparsity:
+    "matching" up to the net's matching sparsity, "extreme" beyond, "unknown" without a
+    benchmark run (no matching sparsity can be computed)."""
+    out = frame.drop(columns=["matching_sparsity", "regime"], errors="ignore")
+    out = out.merge(matching[["net", "matching_sparsity", "benchmarks_run"]], on="net", how="left")
+    limit = out["matching_sparsity"]
+    matched = out["sparsity"].round(4) <= limit.round(4)
+    has_benchmark = out["benchmarks_run"].fillna("") != ""
+    out["regime"] = "unknown"
+    out.loc[has_benchmark, "regime"] = "extreme"
+    out.loc[has_benchmark & matched, "regime"] = "matching"
+    return out.drop(columns=["benchmarks_run"])
+
+
+def regime_note(matching: pd.DataFrame, sparsity: float) -> str:
+    """Markdown lines saying per net whether ``sparsity`` is a matching or an extreme one."""
+    lines = []
+    for row in matching.itertuples(index=False):
+        if not row.benchmarks_run:
+            lines.append(f"- {row.net}: no benchmark run, matching sparsity unknown")
+        elif math.isnan(row.matching_sparsity):
+            lines.append(f"- {row.net}: extreme (no benchmark reaches the dense accuracy)")
+        else:
+            regime = (
+                "matching" if round(sparsity, 4) <= round(row.matching_sparsity, 4) else "extreme"
+            )
+            lines.append(
+                f"- {row.net}: {regime} (matching up to {row.matching_sparsity:g}, "
+                f"{row.benchmark} {row.benchmark_accuracy:.4f} vs dense "
+                f"{row.dense_accuracy:.4f} ± {row.dense_std:.4f})"
+            )
+    if not lines:
+        return ""
+    return f"\nSparsity {sparsity:g} per net (see `matching.md`):\n\n" + "\n".join(lines) + "\n"
 
 
 def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

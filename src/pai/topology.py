@@ -150,6 +150,25 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
     return Topology(paths_log10=math.log10(paths) if paths > 0 else math.nan, layers=layers)
 
 
+CHANNEL_THRESHOLDS = tuple(i / 50 for i in range(51))
+
+
+def channel_sparsity(mask: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    """Sparsity of every output neuron or channel of every prunable layer (MtM's per-channel
+    analysis): the share of its incoming weights (all of a conv filter's entries) pruned."""
+    parts = [1.0 - m.reshape(m.shape[0], -1).to(torch.float64).mean(dim=1) for m in mask.values()]
+    return torch.cat(parts)
+
+
+def channel_sparsity_shares(
+    mask: Mapping[str, torch.Tensor], thresholds=CHANNEL_THRESHOLDS
+) -> list[float]:
+    """For each threshold s, the share of all neurons and channels with sparsity at least s."""
+    sparsity = channel_sparsity(mask)
+    # the float64 mean of a 0/1 mask is exact enough; a tiny slack keeps s = k/n on the right side
+    return [float((sparsity >= s - 1e-12).to(torch.float64).mean()) for s in thresholds]
+
+
 def _per_channel(values: torch.Tensor) -> torch.Tensor:
     """Sum over the batch and any spatial positions: one value per channel or neuron."""
     if values.dim() == 4:

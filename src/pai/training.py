@@ -8,7 +8,12 @@ Design choices, each for a measured or required reason:
 - Pruned weights stay exactly +0.0: their gradients are zeroed before every optimizer step, so
   momentum buffers and weight decay never move them (for the kept weights this is the same update
   as MtM's re-masking before each forward).
-- The learning rate is set per iteration from the epoch milestones (open_lth steps per iteration).
+- The learning rate is set per iteration from the epoch milestones (open_lth steps per iteration),
+  after an optional linear warmup (open_lth ``warmup_steps``: lr * min(1, step / warmup)).
+- A run may start at a later iteration (lottery-ticket rewinding: open_lth's ``start_step``). It
+  then sees the data order, augmentation and learning rate an uninterrupted run would see from
+  that iteration on, with fresh momentum buffers as open_lth. A run may also keep the state at one
+  iteration (the rewind point), which its checkpoints carry too.
 - Every epoch's data order and augmentation come from generators derived from (seed, purpose,
   epoch), so a resumed run needs no generator state beyond the epoch number and reproduces an
   uninterrupted run bit for bit on the CPU.
@@ -57,6 +62,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     milestones: tuple[int, ...] = ()  # epochs at which the LR is multiplied by gamma
     gamma: float = 0.1
+    warmup_epochs: float = 0.0  # linear LR warmup over this many epochs (ImageNet: 5)
     eval_batch_size: int = 2000
     bf16: bool = False  # CUDA only: autocast the forward pass to bfloat16
     channels_last: bool = False  # CUDA only: NHWC memory layout for convolutions
@@ -72,6 +78,8 @@ class TrainConfig:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay must be non-negative, got {self.weight_decay}")
+        if self.warmup_epochs < 0:
+            raise ValueError(f"warmup_epochs must be non-negative, got {self.warmup_epochs}")
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
 
 
@@ -95,6 +103,7 @@ class TrainResult:
     collapsed_layers: list[str] = field(default_factory=list)
     resumed_from_epoch: int = 0
     device: str = "cpu"
+    snapshot: dict[str, torch.Tensor] | None = None  # the state at ``snapshot_iteration``
 
     @property
     def final_test_accuracy(self) -> float:
@@ -113,7 +122,19 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
 
 def learning_rate(config: TrainConfig, step: int, iterations_per_epoch: int) -> float:
     passed = sum(step >= m * iterations_per_epoch for m in config.milestones)
-    return config.lr * config.gamma**passed
+    lr = config.lr * config.gamma**passed
+    warmup = round(config.warmup_epochs * iterations_per_epoch)
+    if step < warmup:  # open_lth: the factor min(1, step / warmup), so step 0 trains with lr 0
+        lr *= step / warmup
+    return lr
+
+
+def iterations_per_epoch(num_train: int, batch_size: int) -> int:
+    return math.ceil(num_train / batch_size)
+
+
+def total_iterations(config: TrainConfig, num_train: int) -> int:
+    return config.epochs * iterations_per_epoch(num_train, config.batch_size)
 
 
 def augment_batch(
@@ -136,11 +157,15 @@ def augment_batch(
 
 
 def _fingerprint(
-    start: Mapping[str, Mapping[str, torch.Tensor]], config: TrainConfig, seed: int, num_train: int
+    start: Mapping[str, Mapping[str, torch.Tensor]],
+    config: TrainConfig,
+    seed: int,
+    num_train: int,
+    iterations: tuple[int, int | None],
 ) -> str:
     digest = hashlib.sha256()
     # CHECKPOINT_FORMAT: checkpoints of an older layout are ignored rather than misread
-    settings = (CHECKPOINT_FORMAT, sorted(asdict(config).items()), seed, num_train)
+    settings = (CHECKPOINT_FORMAT, sorted(asdict(config).items()), seed, num_train, iterations)
     digest.update(repr(settings).encode())
     for part in ("weights", "mask"):
         for name in sorted(start[part]):
@@ -182,11 +207,16 @@ def train(
     seed: int,
     device: str | torch.device | None = None,
     checkpoint: str | os.PathLike | None = None,
+    start_iteration: int = 0,
+    snapshot_iteration: int | None = None,
 ) -> TrainResult:
     """Train ``model`` from ``start = {"weights", "mask"}`` and return weights and history.
 
     ``data`` may live on the CPU; it is moved to the device once. With ``checkpoint`` the state is
     saved there after every epoch and a matching checkpoint found there is resumed from.
+    ``start_iteration``: the first iteration to train (the ones before are skipped, data order,
+    augmentation draws and learning rate included). ``snapshot_iteration``: keep a copy of the
+    state after that many iterations (before any when 0) in ``TrainResult.snapshot``.
     """
     dev = pick_device(device)
     check_mask(start["mask"], model)
@@ -207,12 +237,22 @@ def train(
         weight_decay=config.weight_decay,
     )
     n_train = len(data.train_y)
-    per_epoch = math.ceil(n_train / config.batch_size)
+    per_epoch = iterations_per_epoch(n_train, config.batch_size)
+    last = total_iterations(config, n_train)
+    bounds = (("start_iteration", start_iteration), ("snapshot_iteration", snapshot_iteration))
+    for name, value in bounds:
+        if value is not None and not 0 <= value < last:
+            raise ValueError(f"{name} {value} is outside the run's {last} iterations")
+    if snapshot_iteration is not None and snapshot_iteration < start_iteration:
+        raise ValueError("snapshot_iteration lies before start_iteration")
     pad_value = torch.tensor(data.pad_value or (0.0,) * data.input_shape[0], device=dev)
-    fingerprint = _fingerprint(start, config, seed, n_train)
+    fingerprint = _fingerprint(start, config, seed, n_train, (start_iteration, snapshot_iteration))
 
     history: list[dict[str, float]] = []
-    first_epoch, diverged = 0, False
+    first_epoch, diverged = start_iteration // per_epoch, False
+    snapshot = None
+    if snapshot_iteration == start_iteration:
+        snapshot = _state_copy(model)
     if checkpoint is not None:
         saved = _load_checkpoint(Path(checkpoint), fingerprint)
         if saved is not None:
@@ -220,6 +260,7 @@ def train(
             optimizer.load_state_dict(saved["optimizer"])
             history = list(saved["history"])
             first_epoch, diverged = int(saved["epoch"]), bool(saved["diverged"])
+            snapshot = saved.get("snapshot")
             log.info("resuming from %s after epoch %d", checkpoint, first_epoch)
     resumed_from = first_epoch
 
@@ -234,15 +275,21 @@ def train(
         aug_gen = seeds.generator(seed, f"{seeds.AUGMENT}/{epoch}", device=dev)
         loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
         correct = torch.zeros((), dtype=torch.int64, device=dev)
+        seen = 0
         lr = config.lr
         for it in range(per_epoch):
+            step = epoch * per_epoch + it
             idx = order[it * config.batch_size : (it + 1) * config.batch_size]
             x, y = data.train_x[idx], data.train_y[idx]
             if data.augment:
+                # drawn for skipped batches too: the generator is then where an
+                # uninterrupted run has it
                 x = augment_batch(x, pad_value, aug_gen)
+            if step < start_iteration:
+                continue
             if config.channels_last and use_cuda_options:
                 x = x.contiguous(memory_format=torch.channels_last)
-            lr = learning_rate(config, epoch * per_epoch + it, per_epoch)
+            lr = learning_rate(config, step, per_epoch)
             optimizer.lr = lr
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
                 out = model(x)
@@ -252,9 +299,12 @@ def train(
             for p, off in pruned:
                 p.grad.masked_fill_(off, 0.0)
             optimizer.step()
+            if step + 1 == snapshot_iteration:
+                snapshot = _state_copy(model)
             loss_sum += loss.detach().double() * len(y)
             correct += (out.argmax(1) == y).sum()
-        train_loss = loss_sum.item() / n_train
+            seen += len(y)
+        train_loss = loss_sum.item() / seen
         test_loss, test_acc = evaluate(
             model, data.test_x, data.test_y, config.eval_batch_size, bf16
         )
@@ -262,7 +312,7 @@ def train(
             {
                 "epoch": epoch + 1,
                 "train_loss": train_loss,
-                "train_accuracy": correct.item() / n_train,
+                "train_accuracy": correct.item() / seen,
                 "test_loss": test_loss,
                 "test_accuracy": test_acc,
                 "lr": lr,
@@ -274,13 +324,20 @@ def train(
             log.warning("training diverged (non-finite loss) in epoch %d; stopping", epoch + 1)
         if checkpoint is not None:
             _save_checkpoint(
-                Path(checkpoint), fingerprint, epoch + 1, model, optimizer, history, diverged
+                Path(checkpoint),
+                fingerprint,
+                epoch + 1,
+                model,
+                optimizer,
+                history,
+                diverged,
+                snapshot,
             )
 
     for p, off in pruned:  # the invariant the whole study rests on; cheap to check
         if bool(p.detach()[off].ne(0).any()):
             raise AssertionError("a pruned weight became non-zero during training")
-    weights = {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
+    weights = _state_copy(model)
     return TrainResult(
         weights=weights,
         history=history,
@@ -288,7 +345,12 @@ def train(
         collapsed_layers=collapsed_layers(start["mask"]),
         resumed_from_epoch=resumed_from,
         device=str(dev),
+        snapshot=snapshot,
     )
+
+
+def _state_copy(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
 
 
 def _save_checkpoint(
@@ -299,6 +361,7 @@ def _save_checkpoint(
     optimizer: SGD,
     history: list[dict[str, float]],
     diverged: bool,
+    snapshot: dict[str, torch.Tensor] | None,
 ) -> None:
     storage.save(
         {
@@ -308,6 +371,7 @@ def _save_checkpoint(
             "optimizer": optimizer.state_dict(),
             "history": history,
             "diverged": diverged,
+            "snapshot": snapshot,
         },
         path,
     )

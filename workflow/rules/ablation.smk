@@ -3,7 +3,7 @@
 
 rule apply_ablation:
     input:
-        init=f"results/init/net={{net}}/seed={{seed}}/weights.pt",
+        weights=start_weights,
         mask=f"results/masks/{RUN}/mask.pt",
     output:
         per_ablation("start.pt"),

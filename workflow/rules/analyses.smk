@@ -8,7 +8,8 @@ rule measure_topology:
     input:
         starts=lambda wildcards: distance_group_paths(wildcards, "start.pt"),
     output:
-        distance_outputs("topology.parquet"),
+        topology=distance_outputs("topology.parquet"),
+        channels=distance_outputs("channels.parquet"),
     log:
         "logs/measure_topology/net={net}/sparsity={sparsity}/seed={seed}.log",
     conda:
@@ -50,9 +51,10 @@ rule train_dense:
         init="results/init/net={net}/seed={seed}/weights.pt",
         dataset=lambda wildcards: dataset_ready(net_spec(wildcards)["dataset"]),
     output:
-        trained="results/dense/net={net}/seed={seed}/trained.pt",
-        history="results/dense/net={net}/seed={seed}/history.parquet",
-        run="results/dense/net={net}/seed={seed}/run.json",
+        trained=f"{DENSE}/trained.pt",
+        history=f"{DENSE}/history.parquet",
+        run=f"{DENSE}/run.json",
+        rewind=f"{DENSE}/rewind.pt",
     log:
         "logs/train_dense/net={net}/seed={seed}.log",
     conda:
@@ -65,6 +67,7 @@ rule train_dense:
         dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
         training=lambda wildcards: training_spec(wildcards),
         device=config["training"]["device"],
+        rewind_iteration=rewind_iteration,
     script:
         "../scripts/train_dense.py"
 

@@ -42,6 +42,13 @@ def _check_cross_references():
             raise ConfigError(
                 f"nets.{net} uses the synthetic dataset but data.synthetic is unset"
             )
+        if spec["dataset"] in FOLDER_DATASETS and not config["data"].get(
+            "folders", {}
+        ).get(spec["dataset"]):
+            raise ConfigError(
+                f"nets.{net} uses {spec['dataset']}, which cannot be downloaded: set "
+                f"data.folders.{spec['dataset']} to the folder holding its train/ and val/"
+            )
         for milestone in spec["milestones"]:
             if milestone > spec["epochs"]:
                 raise ConfigError(
@@ -77,9 +84,21 @@ def grid_list(net, key):
 ABLATIONS = list(config["grid"]["ablations"])
 METHODS = list(config["grid"]["methods"])
 NETS = list(config["grid"]["nets"])
-ONE_SHOT_METHODS = ["random", "magnitude", "snip", "grasp", "graspabs"]
+ONE_SHOT_METHODS = [
+    "random",
+    "magnitude",
+    "snip",
+    "grasp",
+    "graspabs",
+    "magnitude_trained",
+]
 DATA_METHODS = ["snip", "grasp", "graspabs"]
+# MtM's benchmarks, pruned from the trained dense run (REFERENCE notes in README.md)
+AFTER_TRAINING_METHODS = ["magnitude_trained", "lottery"]
+FOLDER_DATASETS = ["tinyimagenet", "imagenet"]
 RUN = "net={net}/method={method}/sparsity={sparsity}/seed={seed}"
+DENSE = "results/dense/net={net}/seed={seed}"
+LOTTERY_ROUND = "results/lottery/net={net}/seed={seed}/round={round}"
 
 
 def cells():
@@ -130,7 +149,69 @@ TRAINING_KEYS = (
 
 def training_spec(wildcards):
     """A net's training settings (params of every rule that trains it)."""
-    return {key: net_spec(wildcards)[key] for key in TRAINING_KEYS}
+    spec = net_spec(wildcards)
+    # optional keys only when set: a new key in every job's params would retrain everything
+    optional = {key: spec[key] for key in ("warmup_epochs",) if key in spec}
+    return {**{key: spec[key] for key in TRAINING_KEYS}, **optional}
+
+
+def rewind_iteration(wildcards):
+    """The iteration lottery rounds rewind to (open_lth --rewinding_steps; 0: the init)."""
+    return net_spec(wildcards).get("rewind_iteration", 0)
+
+
+def lottery_label(round_index):
+    """The grid label of IMP round r's sparsity, 1 - 0.8^r."""
+    return sparsity_label(1 - 0.8**round_index)
+
+
+def lottery_round(sparsity):
+    """The IMP round whose ranking gives a lottery mask at ``sparsity``: the first round at or
+    beyond it (between two rounds, the last is cut short). Sparsity 0 keeps all (round 1).
+    """
+    round_index = 1
+    while float(lottery_label(round_index)) < float(sparsity):
+        round_index += 1
+    return round_index
+
+
+def lottery_trained(net, seed, round_index):
+    """Round r's trained weights: round 0 is the dense run."""
+    if round_index == 0:
+        return f"{DENSE}/trained.pt".format(net=net, seed=seed)
+    return f"{LOTTERY_ROUND}/trained.pt".format(net=net, seed=seed, round=round_index)
+
+
+def lottery_mask(net, seed, round_index):
+    path = f"results/masks/{RUN}/mask.pt"
+    return path.format(
+        net=net, method="lottery", sparsity=lottery_label(round_index), seed=seed
+    )
+
+
+def start_weights(wildcards):
+    """The weights a cell's start states are built from: the init at initialization, the trained
+    dense net for magnitude_trained (learning-rate rewinding), the rewind point for lottery.
+    """
+    if wildcards.method == "magnitude_trained":
+        return f"{DENSE}/trained.pt".format(**wildcards)
+    if wildcards.method == "lottery":
+        return f"{DENSE}/rewind.pt".format(**wildcards)
+    return "results/init/net={net}/seed={seed}/weights.pt".format(**wildcards)
+
+
+def start_iteration(wildcards):
+    """Lottery runs resume the learning rate schedule at the rewind point; the rest start at 0."""
+    return rewind_iteration(wildcards) if wildcards.method == "lottery" else 0
+
+
+def dense_paths(filename):
+    """``filename`` of the dense run of every net and seed of the grid."""
+    return [
+        f"{DENSE}/{filename}".format(net=net, seed=seed)
+        for net in NETS
+        for seed in grid_list(net, "seeds")
+    ]
 
 
 def dense_similarity_paths():
@@ -149,11 +230,14 @@ def dataset_ready(dataset):
 
 def dataset_params(dataset):
     """Everything download_data needs to fetch a dataset (its rule params)."""
-    return {
+    params = {
         "root": str(Path(config["data"]["root"]) / dataset),
         "mirror": config["data"]["mirrors"].get(dataset),
         **dataset_spec(dataset),
     }
+    if dataset in FOLDER_DATASETS:
+        params["folder"] = config["data"].get("folders", {}).get(dataset)
+    return params
 
 
 def dataset_spec(dataset):
@@ -161,12 +245,15 @@ def dataset_spec(dataset):
     its shape. Params decide when a job reruns, so these hold nothing else: a new mirror URL or the
     synthetic shape must not rerun the jobs of other datasets, nor anything past the download.
     """
-    return {
+    spec = {
         "name": dataset,
         "synthetic": (
             config["data"].get("synthetic", {}) if dataset == "synthetic" else None
         ),
     }
+    if dataset in FOLDER_DATASETS:
+        spec["image_size"] = config["data"].get("image_sizes", {}).get(dataset)
+    return spec
 
 
 # input functions of the rule files
@@ -176,6 +263,8 @@ def scoring_inputs(wildcards):
     inputs = {
         "init": f"results/init/net={wildcards.net}/seed={wildcards.seed}/weights.pt"
     }
+    if wildcards.method == "magnitude_trained":
+        inputs["trained"] = f"{DENSE}/trained.pt".format(**wildcards)
     if wildcards.method in DATA_METHODS:
         inputs["dataset"] = dataset_ready(net_spec(wildcards)["dataset"])
     return inputs
@@ -185,7 +274,13 @@ def mask_inputs(wildcards):
     inputs = {
         "init": f"results/init/net={wildcards.net}/seed={wildcards.seed}/weights.pt"
     }
-    if wildcards.method != "synflow":
+    if wildcards.method == "lottery":
+        # round r's ranking: round r-1's trained weights, mask and ranking
+        previous = lottery_round(wildcards.sparsity) - 1
+        inputs["trained"] = lottery_trained(wildcards.net, wildcards.seed, previous)
+        if previous > 0:
+            inputs["previous"] = lottery_mask(wildcards.net, wildcards.seed, previous)
+    elif wildcards.method != "synflow":
         inputs["scores"] = (
             "results/scores/net={net}/method={method}/seed={seed}/scores.pt".format(
                 **wildcards
@@ -233,8 +328,12 @@ _check_cross_references()
 
 wildcard_constraints:
     net="[A-Za-z0-9][A-Za-z0-9_-]*",
-    method="|".join(["random", "magnitude", "snip", "grasp", "graspabs", "synflow"]),
+    method="|".join(
+        ["random", "magnitude", "snip", "grasp", "graspabs", "synflow"]
+        + AFTER_TRAINING_METHODS
+    ),
     sparsity=r"0(\.\d{1,4})?",
     seed=r"\d+",
     ablation="|".join(["unmodified", "shuffle", "reinit", "invert"]),
-    dataset="|".join(["mnist", "cifar10", "digits", "synthetic"]),
+    dataset="|".join(["mnist", "cifar10", "digits", "synthetic"] + FOLDER_DATASETS),
+    round=r"[1-9]\d*",

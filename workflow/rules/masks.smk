@@ -1,4 +1,5 @@
 # make_mask: the method's mask at one sparsity, and its inversion when the grid asks for it.
+# lottery: round r's ranking from round r-1 (pai.lottery), kept in the mask file for round r+1.
 
 
 rule make_mask:
@@ -16,6 +17,9 @@ rule make_mask:
         arch=lambda wildcards: net_spec(wildcards)["arch"],
         dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
         rankings=["unmodified", "invert"] if "invert" in ABLATIONS else ["unmodified"],
+        lottery_round=lambda wildcards: (
+            lottery_round(wildcards.sparsity) if wildcards.method == "lottery" else 0
+        ),
         synflow_iterations=lambda wildcards: (
             config["scoring"]["synflow_iterations"]
             if wildcards.method == "synflow"

@@ -8,6 +8,7 @@ FIGURE_TABLES = {
     "layer_density": "layers",
     "training_curves": "histories",
     "topology": "topology",
+    "channel_sparsity": "channels",
     "similarity_svcca": "similarity",
     "similarity_cka": "similarity",
     "ablation_effects": "ablation_effects",

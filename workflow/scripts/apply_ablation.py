@@ -10,12 +10,13 @@ from pai import ablations, data, nets, pipeline, storage
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards = snakemake.params, snakemake.wildcards
-shape, classes = data.dataset_shape(params.dataset["name"], params.dataset["synthetic"])
+shape, classes = data.spec_shape(params.dataset)
 model = nets.build_net(params.arch, shape, classes)
-init = storage.load(snakemake.input.init)
+# the init, or for MtM's benchmarks the trained dense net / the lottery rewind point
+weights = storage.load(snakemake.input.weights)
 mask_file = storage.load(snakemake.input.mask)
 for ablation, path in zip(params.ablations, snakemake.output, strict=True):
     mask = mask_file["invert" if ablation == "invert" else "unmodified"]
-    state = ablations.start_state(ablation, model, init, mask, seed=int(wildcards.seed))
+    state = ablations.start_state(ablation, model, weights, mask, seed=int(wildcards.seed))
     storage.save(state, path)
 pipeline.end_job()

@@ -10,7 +10,11 @@ from pai import pipeline, stats, tables
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 inputs, output = snakemake.input, snakemake.output
-effects = stats.ablation_effects(pipeline.read_parquet(inputs.runs))
+runs = pipeline.read_parquet(inputs.runs)
+effects = stats.ablation_effects(runs)
+# each effect says whether its sparsity is a matching or an extreme one (MtM's split)
+regimes = runs[["net", "sparsity", "regime"]].drop_duplicates()
+effects = effects.merge(regimes, on=["net", "sparsity"], how="left")
 tests = stats.distance_tests(pipeline.read_parquet(inputs.distances))
 for frame, parquet, markdown in (
     (effects, output.effects, output.effects_md),

@@ -10,7 +10,7 @@ from pai import data, nets, pipeline, storage
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-shape, classes = data.dataset_shape(params.dataset["name"], params.dataset["synthetic"])
+shape, classes = data.spec_shape(params.dataset)
 model = nets.build_net(params.arch, shape, classes, seed=int(snakemake.wildcards.seed))
 storage.save(model.state_dict(), snakemake.output[0])
 pipeline.end_job()

@@ -1,5 +1,6 @@
 """measure_topology: effective paths, nodes and weights of every start mask of one (net, sparsity,
-seed); inputs and outputs are ordered methods outer, ablations inner (see common.smk)."""
+seed), and the sparsity of its neurons and channels; inputs and outputs are ordered methods
+outer, ablations inner (see common.smk)."""
 
 import itertools
 import sys
@@ -13,19 +14,30 @@ from pai import data, nets, pipeline, storage, topology
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards = snakemake.params, snakemake.wildcards
-shape, classes = data.dataset_shape(params.dataset["name"], params.dataset["synthetic"])
+shape, classes = data.spec_shape(params.dataset)
 model = nets.build_net(params.arch, shape, classes)
 runs = itertools.product(params.methods, params.ablations)
-for (method, ablation), start_path, path in zip(
-    runs, snakemake.input.starts, snakemake.output, strict=True
+outputs = zip(snakemake.output.topology, snakemake.output.channels, strict=True)
+for (method, ablation), start_path, (path, channels_path) in zip(
+    runs, snakemake.input.starts, outputs, strict=True
 ):
-    measured = topology.measure(model, storage.load(start_path)["mask"], shape)
-    keys = {
+    mask = storage.load(start_path)["mask"]
+    measured = topology.measure(model, mask, shape)
+    run = {
         "net": wildcards.net,
         "method": method,
         "sparsity": float(wildcards.sparsity),
         "seed": int(wildcards.seed),
         "ablation": ablation,
+    }
+    shares = topology.channel_sparsity_shares(mask)
+    channels = [
+        {**run, "threshold": s, "share": share}
+        for s, share in zip(topology.CHANNEL_THRESHOLDS, shares, strict=True)
+    ]
+    pipeline.write_parquet(pd.DataFrame(channels), channels_path)
+    keys = {
+        **run,
         "paths_log10": measured.paths_log10,
         "effective_nodes": measured.effective_nodes,
         "total_nodes": measured.total_nodes,

@@ -1,4 +1,5 @@
-"""score_weights: the scores of a one-shot method on the init."""
+"""score_weights: the scores of a one-shot method on the init (magnitude_trained: on the trained
+dense net)."""
 
 import sys
 from pathlib import Path
@@ -11,9 +12,10 @@ from pai import data, nets, pipeline, scoring, storage
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards = snakemake.params, snakemake.wildcards
 seed = int(wildcards.seed)
-shape, classes = data.dataset_shape(params.dataset["name"], params.dataset["synthetic"])
+shape, classes = data.spec_shape(params.dataset)
 model = nets.build_net(params.arch, shape, classes)
-model.load_state_dict(storage.load(snakemake.input.init))
+scored = "trained" if wildcards.method == "magnitude_trained" else "init"
+model.load_state_dict(storage.load(snakemake.input[scored]))
 options, images, labels = {}, None, None
 if wildcards.method in scoring.DATA_METHODS:
     dataset = pipeline.load_cached_data(snakemake.input.dataset)

@@ -1,5 +1,6 @@
 """train_dense: the unpruned net of one seed, trained with the net's settings (the dense baseline of
-the similarity analysis; MtM's after-training benchmarks start from it too)."""
+the similarity analysis and of matching sparsity; MtM's after-training benchmarks prune it, and
+its state at the rewind iteration is where lottery rounds restart)."""
 
 import sys
 import time
@@ -25,13 +26,16 @@ result = training.train(
     seed=int(wildcards.seed),
     device=None if params.device == "auto" else params.device,
     checkpoint=checkpoint,
+    snapshot_iteration=params.rewind_iteration,
 )
+storage.save(result.snapshot, output.rewind)
 keys = {"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": int(wildcards.seed)}
 details = {
     "ablation": "unmodified",
     "arch": params.arch,
     "dataset": params.dataset["name"],
     "training": params.training,
+    "rewind_iteration": params.rewind_iteration,
     "wall_seconds": time.perf_counter() - began,
     "provenance": pipeline.provenance(Path(snakemake.scriptdir).parents[1]),
 }

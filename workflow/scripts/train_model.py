@@ -33,6 +33,7 @@ for index, ablation in enumerate(params.ablations):
         seed=int(wildcards.seed),
         device=device,
         checkpoint=checkpoint,
+        start_iteration=params.start_iteration,
     )
     wall = time.perf_counter() - began
     keys = {
@@ -46,6 +47,7 @@ for index, ablation in enumerate(params.ablations):
         "arch": params.arch,
         "dataset": params.dataset["name"],
         "training": params.training,
+        "start_iteration": params.start_iteration,
         "wall_seconds": wall,
         "provenance": provenance,
     }

@@ -1,0 +1,52 @@
+"""train_lottery_round: IMP round r, round r's mask on the rewind-point weights, trained from the
+rewind iteration to the end (open_lth's lottery level r)."""
+
+import sys
+import time
+from pathlib import Path
+
+# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
+from pai import ablations, nets, pipeline, storage, training
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
+dataset = pipeline.load_cached_data(snakemake.input.dataset)
+model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
+mask = storage.load(snakemake.input.mask)["unmodified"]
+seed = int(wildcards.seed)
+# built as apply_ablation builds the lottery cell's unmodified run, so both train the same bits
+start = ablations.start_state(
+    "unmodified", model, storage.load(snakemake.input.rewind), mask, seed=seed
+)
+checkpoint = Path(output.trained).with_name("checkpoint.pt")
+began = time.perf_counter()
+result = training.train(
+    model,
+    start,
+    dataset,
+    pipeline.train_config(params.training),
+    seed=seed,
+    device=None if params.device == "auto" else params.device,
+    checkpoint=checkpoint,
+    start_iteration=params.start_iteration,
+)
+keys = {
+    "net": wildcards.net,
+    "method": "lottery",
+    "sparsity": float(params.sparsity),
+    "seed": seed,
+    "ablation": "unmodified",
+}
+details = {
+    "round": int(wildcards["round"]),
+    "arch": params.arch,
+    "dataset": params.dataset["name"],
+    "training": params.training,
+    "start_iteration": params.start_iteration,
+    "wall_seconds": time.perf_counter() - began,
+    "provenance": pipeline.provenance(Path(snakemake.scriptdir).parents[1]),
+}
+pipeline.write_run(result, keys, start, details, output)
+checkpoint.unlink(missing_ok=True)
+pipeline.end_job()

@@ -1,5 +1,6 @@
 import shutil
 
+import numpy as np
 import pytest
 import torch
 import torchvision
@@ -97,3 +98,57 @@ def test_tensor_cache_round_trip(tmp_path):
     assert restored.pad_value == original.pad_value
     assert torch.equal(restored.train_x, original.train_x)
     assert torch.equal(restored.test_y, original.test_y)
+
+
+def _image_tree(root, classes, size=64, val_layout="folders"):
+    """A TinyImageNet-shaped folder of random images: train/<class>/images/*.JPEG and either
+    val/<class>/*.png or TinyImageNet's own val/images + val_annotations.txt."""
+    from PIL import Image
+
+    gen = torch.Generator().manual_seed(0)
+    names = [f"n{index:08d}" for index in range(classes)]
+    annotations = []
+    for index, name in enumerate(names):
+        folder = root / "train" / name / "images"
+        folder.mkdir(parents=True)
+        pixels = torch.randint(0, 256, (size, size + 8, 3), generator=gen, dtype=torch.uint8)
+        Image.fromarray(pixels.numpy()).save(folder / f"{name}_0.JPEG", quality=95)
+        if val_layout == "folders":
+            (root / "val" / name).mkdir(parents=True)
+            Image.fromarray(pixels.numpy()).save(root / "val" / name / "a.png")
+        else:
+            (root / "val" / "images").mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels.numpy()).save(root / "val" / "images" / f"val_{index}.png")
+            annotations.append(f"val_{index}.png\t{name}\t0\t0\t{size}\t{size}")
+    if annotations:
+        (root / "val" / "val_annotations.txt").write_text("\n".join(annotations) + "\n")
+    return names
+
+
+def test_tinyimagenet_from_a_local_folder(tmp_path):
+    _image_tree(tmp_path, 200, val_layout="annotations")
+    d = data.load_dataset("tinyimagenet", folder=tmp_path)
+    assert d.train_x.shape == (200, 3, 64, 64) and d.test_x.shape == (200, 3, 64, 64)
+    assert d.num_classes == 200 and d.augment
+    assert d.train_y.tolist() == list(range(200)) and d.test_y.tolist() == list(range(200))
+    # the lossless validation PNG (64 x 72) comes back centre-cropped to 64 x 64, normalised with
+    # the ImageNet constants
+    from PIL import Image
+
+    pixels = torch.from_numpy(np.asarray(Image.open(tmp_path / "val/images/val_7.png")))
+    expected = pixels[:, 4:68].permute(2, 0, 1).float() / 255
+    mean = torch.tensor(data.CIFAR_MEAN).view(3, 1, 1)
+    std = torch.tensor(data.CIFAR_STD).view(3, 1, 1)
+    assert torch.allclose(d.test_x[7], (expected - mean) / std, atol=1e-6)
+    assert data.dataset_shape("tinyimagenet") == ((3, 64, 64), 200)
+    assert data.dataset_shape("imagenet", image_size=32) == ((3, 32, 32), 1000)
+
+
+def test_folder_datasets_name_what_is_wrong(tmp_path):
+    with pytest.raises(data.DataError, match="cannot be downloaded"):
+        data.load_dataset("imagenet")
+    with pytest.raises(data.DataError, match="expected train/ and val/"):
+        data.load_dataset("tinyimagenet", folder=tmp_path)
+    _image_tree(tmp_path, 3)
+    with pytest.raises(data.DataError, match="has 3 class folders, expected 200"):
+        data.load_dataset("tinyimagenet", folder=tmp_path)

@@ -62,3 +62,39 @@ def test_init_is_seeded_and_independent_of_global_rng():
 def test_unknown_net_lists_known_ones():
     with pytest.raises(ValueError, match=r"unknown net 'resnet21'.*lenet300.*resnet20.*vgg16"):
         nets.build_net("resnet21", (3, 32, 32), 10)
+
+
+# MtM's larger nets: open_lth's ImageNet ResNets (torchvision's parameter counts)
+LARGE = {
+    "resnet18": ((3, 64, 64), 200, 11_279_112),  # TinyImageNet
+    "resnet50": ((3, 224, 224), 1000, 25_557_032),  # ImageNet
+}
+
+
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_large_nets_build_and_train_a_step_on_synthetic_data(name):
+    from pai import ablations, data, masks, topology, training
+
+    shape, classes, parameters = LARGE[name]
+    model = nets.build_net(name, shape, classes, seed=0)
+    assert sum(p.numel() for p in model.parameters()) == parameters
+    names = nets.prunable_names(model)
+    assert names[0] == "conv.weight" and names[-1] == "fc.weight"
+    assert any(".shortcut.0." in n for n in names)
+    # one SGD step of a 90%-magnitude-pruned net on two synthetic images of the right shape
+    d = data.make_synthetic(shape, classes, n_train=2, n_test=2, augment=True)
+    mask = masks.global_mask(
+        {n: p.detach().abs() for n, p in nets.prunable_parameters(model).items()}, 0.9
+    )
+    start = ablations.start_state("unmodified", model, model.state_dict(), mask, seed=0)
+    before = start["weights"]
+    config = training.TrainConfig(epochs=1, batch_size=2, momentum=0.9, weight_decay=1e-4)
+    result = training.train(model, start, d, config, seed=0)
+    assert len(result.history) == 1 and not result.diverged
+    moved = [n for n in mask if not torch.equal(result.weights[n], before[n])]
+    assert len(moved) == len(mask)  # every layer learned
+    for n, m in mask.items():
+        assert (result.weights[n][~m] == 0).all()
+    # the topology measure understands the stem, the pool and the bottlenecks
+    dense = topology.measure(model, masks.ones_mask(model), shape)
+    assert dense.effective_nodes == dense.total_nodes

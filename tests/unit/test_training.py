@@ -185,3 +185,66 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
         return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
     assert strip(resumed["history"]) == strip(uninterrupted["history"])
+
+
+def _dense_start(net, d):
+    model = nets.build_net(net, d.input_shape, d.num_classes, seed=0)
+    weights = {name: t.clone() for name, t in model.state_dict().items()}  # training moves these
+    return model, {"weights": weights, "mask": masks.ones_mask(model)}
+
+
+def test_rewinding_restores_the_saved_early_weights_exactly():
+    # LeNet's SGD has no momentum, so a run restarted at iteration i from the state kept at i
+    # (lottery-ticket rewinding, open_lth's start_step) must end on the very same bits as the run
+    # that kept it: the snapshot is the state after exactly i iterations, and the restart skips
+    # exactly the data order and learning rates of those i iterations
+    d = data.load_digits()
+    config = training.TrainConfig(epochs=2, batch_size=256)  # 6 iterations an epoch
+    model, start = _dense_start("lenet300", d)
+    full = training.train(model, start, d, config, seed=0, snapshot_iteration=8)
+    assert not torch.equal(full.snapshot["fc.weight"], start["weights"]["fc.weight"])
+    model, _ = _dense_start("lenet300", d)
+    rewound = {"weights": full.snapshot, "mask": start["mask"]}
+    resumed = training.train(model, rewound, d, config, seed=0, start_iteration=8)
+    for name, tensor in full.weights.items():
+        assert torch.equal(resumed.weights[name], tensor), name
+    assert [row["epoch"] for row in resumed.history] == [2]  # epoch 2 only, from its 3rd batch
+    # iteration 0 keeps the start itself
+    model, _ = _dense_start("lenet300", d)
+    at_init = training.train(model, start, d, config, seed=0, snapshot_iteration=0)
+    for name, tensor in start["weights"].items():
+        assert torch.equal(at_init.snapshot[name], tensor)
+
+
+def test_snapshot_survives_a_resume(tmp_path):
+    # a rerun that resumes past the rewind iteration takes the snapshot from the checkpoint
+    d = data.load_digits()
+    config = training.TrainConfig(epochs=2, batch_size=256)
+    checkpoint = tmp_path / "checkpoint.pt"
+    model, start = _dense_start("lenet300", d)
+    first = training.train(
+        model, start, d, config, seed=0, checkpoint=checkpoint, snapshot_iteration=3
+    )
+    model, _ = _dense_start("lenet300", d)
+    again = training.train(
+        model, start, d, config, seed=0, checkpoint=checkpoint, snapshot_iteration=3
+    )
+    assert again.resumed_from_epoch == 2
+    for name, tensor in first.snapshot.items():
+        assert torch.equal(again.snapshot[name], tensor)
+
+
+def test_start_and_snapshot_iterations_are_checked():
+    d = data.load_digits()
+    config = training.TrainConfig(epochs=1, batch_size=256)
+    model, start = _dense_start("lenet300", d)
+    with pytest.raises(ValueError, match="outside the run's 6 iterations"):
+        training.train(model, start, d, config, seed=0, start_iteration=6)
+    with pytest.raises(ValueError, match="before start_iteration"):
+        training.train(model, start, d, config, seed=0, start_iteration=3, snapshot_iteration=1)
+
+
+def test_linear_warmup_as_open_lth():
+    config = training.TrainConfig(lr=0.4, warmup_epochs=2, milestones=(3,))
+    rates = [training.learning_rate(config, step, 10) for step in (0, 5, 10, 20, 29, 30)]
+    assert rates == pytest.approx([0.0, 0.1, 0.2, 0.4, 0.4, 0.04])

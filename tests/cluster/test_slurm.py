@@ -102,13 +102,15 @@ def local_run(tmp_path_factory):
 def test_jobs_went_through_sbatch_to_the_right_partitions(cluster_run):
     jobs = slurm_jobs(cluster_run)
     rules = [rule_of(job) for job in jobs]
-    assert rules.count("train_model") == 6, rules
+    assert rules.count("train_model") == 10, rules
+    assert rules.count("train_lottery_round") == 12, rules
     assert all(job["JobState"] == "COMPLETED" for job in jobs), [
         (rule_of(j), j["JobState"]) for j in jobs
     ]
     for job in jobs:
         # training and the similarity analysis's forward passes run on a GPU node
-        if rule_of(job) in ("train_model", "compute_similarity"):
+        gpu_rules = ("train_model", "train_dense", "train_lottery_round", "compute_similarity")
+        if rule_of(job) in gpu_rules:
             assert job["Partition"] == "gpu", job
             assert "gpu:1" in _gpus_asked(job), job
         else:
@@ -124,7 +126,7 @@ def test_jobs_went_through_sbatch_to_the_right_partitions(cluster_run):
 
 def test_training_saw_its_gpu_inside_the_slurm_job(cluster_run):
     runs = sorted((cluster_run / "results/runs").glob("**/run.json"))
-    assert len(runs) == 24
+    assert len(runs) == 40  # 2 nets x 5 methods x 4 ablations
     for path in runs:
         environment = json.loads(path.read_text())["provenance"]["environment"]
         assert environment["SLURM_JOB_ID"], path
@@ -193,7 +195,7 @@ def test_a_failed_job_is_reported_and_the_rerun_redoes_nothing_finished(cluster_
     plan = planned_jobs(cluster_run, *fixed)
     assert plan.get("download_data") == 1
     assert "init_weights" not in plan  # the MNIST net's init finished in the failed run
-    assert plan.get("train_model") == 3  # the MNIST cells only
+    assert plan.get("train_model") == 5  # the MNIST cells only
 
     snakemake(cluster_run, *fixed, *SLURM, timeout=TIMEOUT)
     new_jobs = [job for job in slurm_jobs(cluster_run) if job["JobId"] not in before]

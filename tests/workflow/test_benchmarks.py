@@ -97,7 +97,7 @@ def _tiny_tree(root, classes, size):
 
 
 def test_large_nets_preset_plans_and_reads_its_folders(tmp_path):
-    workdir = make_workdir(tmp_path / "large")
+    workdir = make_workdir(tmp_path)
     _tiny_tree(workdir / "tiny", 200, 64)
     _tiny_tree(workdir / "imagenet", 1000, 16)
     override = workdir / "folders.yaml"

@@ -15,9 +15,9 @@ import pytest
 from pipeline_helpers import REPO, make_workdir
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
-# jobs that run on a GPU node: training, and the forward passes of the similarity analysis (the
-# smoke grid has one seed, so no dense baseline and no train_dense)
-GPU_RULES = {"train_model", "compute_similarity"}
+# jobs that run on a GPU node: training (the cells, the dense runs MtM's benchmarks prune, the
+# lottery rounds), and the forward passes of the similarity analysis
+GPU_RULES = {"train_model", "train_dense", "train_lottery_round", "compute_similarity"}
 
 
 def planned_resources(workdir, env: dict[str, str]) -> dict[str, list[dict[str, str]]]:
@@ -52,7 +52,10 @@ def workdir(tmp_path_factory):
 
 def test_defaults_send_training_to_one_gpu_and_the_rest_to_cpu(workdir):
     plan = planned_resources(workdir, {})
-    assert len(plan["train_model"]) == 6
+    assert len(plan["train_model"]) == 10
+    for rule in ("train_dense", "train_lottery_round"):
+        for job in plan[rule]:
+            assert (job["slurm_partition"], job["gpu"]) == ("gpu", "1"), rule
     for job in plan["train_model"]:
         assert job["slurm_partition"] == "gpu"
         assert job["gpu"] == "1"

@@ -8,12 +8,13 @@
 #   results/runs/net=/method=/sparsity=/seed=/ablation=/start.pt    apply_ablation
 #       trained.pt, history.parquet, run.json                        train_model
 #       distances.parquet                                            compute_distances
-#       topology.parquet                                             measure_topology
+#       topology.parquet, channels.parquet                           measure_topology
 #       similarity.parquet                                           compute_similarity
-#   results/dense/net=/seed=/{trained.pt,history.parquet,run.json}   train_dense
+#   results/dense/net=/seed=/{trained.pt,rewind.pt,history.parquet,run.json}   train_dense
+#   results/lottery/net=/seed=/round=/{trained.pt,history.parquet,run.json}   train_lottery_round
 #   results/dense/net=/similarity.parquet                            dense_similarity
-#   results/tables/{runs,layers,histories,distances,topology,similarity}.parquet,
-#       table1.{csv,md}                                              aggregate_results
+#   results/tables/{runs,layers,histories,distances,topology,similarity,channels,dense}.parquet,
+#       matching.{parquet,md}, table1.{csv,md}                       aggregate_results
 #   results/tables/{ablation_effects,distance_tests}.{parquet,md}    compute_statistics
 #   results/tables/table1_vs_paper.md                                compare_with_paper
 #   results/figures/*.{png,pdf}                                      plot_*
@@ -46,6 +47,7 @@ rule all:
         "results/tables/table1.csv",
         "results/tables/table1.md",
         "results/tables/table1_vs_paper.md",
+        "results/tables/matching.md",
         "results/tables/ablation_effects.md",
         "results/tables/distance_tests.md",
         expand("results/figures/{name}.{ext}", name=FIGURE_TABLES, ext=["png", "pdf"]),

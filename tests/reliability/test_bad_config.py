@@ -10,7 +10,11 @@ from pipeline_helpers import file_digests, snakemake
 BAD_CONFIGS = [
     ("grid: {nets: [lenet5-mnist]}", ["grid.nets", "lenet5-mnist"]),
     ("nets: {lenet300-digits: {arch: lenet5}}", ["nets.lenet300-digits.arch", "lenet5"]),
-    ("nets: {lenet300-digits: {dataset: imagenet}}", ["nets.lenet300-digits.dataset", "imagenet"]),
+    (
+        "nets: {lenet300-digits: {dataset: imagenet12}}",
+        ["nets.lenet300-digits.dataset", "imagenet12"],
+    ),
+    ("nets: {lenet300-digits: {dataset: imagenet}}", ["data.folders.imagenet"]),
     ("grid: {methods: [snap]}", ["grid.methods[0]", "snap"]),
     ("grid: {ablations: [flip]}", ["grid.ablations[0]", "flip"]),
     ("grid: {sparsities: [1]}", ["grid.sparsities[0]", "1 is greater than or equal"]),

@@ -25,9 +25,9 @@ PER_SEED_RULES = {
     "init_weights": 2,
     # random, snip and magnitude_trained for two nets; synflow scores inside make_mask
     "score_weights": 6,
-    # five methods' masks at 0.75 and lottery rounds 1-6 (0.2 ... 0.7379) per net; 0.75 cuts
-    # round 7's ranking short
-    "make_mask": 22,
+    "make_mask": 8,  # four methods' masks at 0.75 per net
+    # lottery: rounds 1-6 (0.2 ... 0.7379) and 0.75, which cuts round 7's ranking short
+    "make_lottery_mask": 14,
     "apply_ablation": 10,
     "train_model": 10,
     "train_dense": 2,  # MtM's benchmarks prune it
@@ -182,7 +182,8 @@ def test_epochs_of_one_net_rerun_only_its_training_and_downstream(smoke_run):
         # magnitude_trained scores and mask, every lottery round and mask, their start states
         "train_dense": 1,
         "score_weights": 1,
-        "make_mask": 8,
+        "make_mask": 1,
+        "make_lottery_mask": 7,
         "train_lottery_round": 6,
         "apply_ablation": 2,
         "measure_topology": 1,  # the benchmarks' masks are new; the others' are the same

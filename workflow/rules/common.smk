@@ -95,6 +95,14 @@ ONE_SHOT_METHODS = [
 DATA_METHODS = ["snip", "grasp", "graspabs"]
 # MtM's benchmarks, pruned from the trained dense run (REFERENCE notes in README.md)
 AFTER_TRAINING_METHODS = ["magnitude_trained", "lottery"]
+METHOD_NAMES = [
+    "random",
+    "magnitude",
+    "snip",
+    "grasp",
+    "graspabs",
+    "synflow",
+] + AFTER_TRAINING_METHODS
 FOLDER_DATASETS = ["tinyimagenet", "imagenet"]
 RUN = "net={net}/method={method}/sparsity={sparsity}/seed={seed}"
 DENSE = "results/dense/net={net}/seed={seed}"
@@ -328,10 +336,7 @@ _check_cross_references()
 
 wildcard_constraints:
     net="[A-Za-z0-9][A-Za-z0-9_-]*",
-    method="|".join(
-        ["random", "magnitude", "snip", "grasp", "graspabs", "synflow"]
-        + AFTER_TRAINING_METHODS
-    ),
+    method="|".join(METHOD_NAMES),
     sparsity=r"0(\.\d{1,4})?",
     seed=r"\d+",
     ablation="|".join(["unmodified", "shuffle", "reinit", "invert"]),

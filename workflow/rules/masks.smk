@@ -11,6 +11,9 @@ rule make_mask:
         f"logs/make_mask/{RUN}.log",
     benchmark:
         f"results/benchmarks/make_mask/{RUN}.tsv"
+    wildcard_constraints:
+        method="|".join(m for m in config["grid"]["methods"] if m != "lottery")
+        or "none",
     conda:
         "../../envs/pai.yaml"
     params:
@@ -27,3 +30,15 @@ rule make_mask:
         ),
     script:
         "../scripts/make_mask.py"
+
+
+# The lottery's masks form a chain through the rounds' training (mask r -> round r -> mask r+1),
+# so they are a rule of their own: the Slurm profile groups make_mask with apply_ablation, and a
+# group may not depend on itself through jobs outside it.
+use rule make_mask as make_lottery_mask with:
+    log:
+        f"logs/make_lottery_mask/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/make_lottery_mask/{RUN}.tsv"
+    wildcard_constraints:
+        method="lottery",

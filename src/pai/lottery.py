@@ -32,7 +32,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .masks import Mask, flatten, select, unflatten
+from .masks import flatten, unflatten
 
 PRUNING_FRACTION = 0.2  # open_lth sparse_global default: share of the kept weights removed a round
 
@@ -71,10 +71,3 @@ def next_ranking(
     ranks[order] = torch.arange(len(survivors), dtype=torch.float64)
     base[survivors] = round_index + ranks / max(len(survivors), 1)
     return unflatten(base, previous_mask, names)
-
-
-def ranking_mask(ranking: Mapping[str, torch.Tensor], keep_count: int, invert: bool) -> Mask:
-    """The ``keep_count`` weights at the top of the ranking (the bottom with ``invert``)."""
-    names = list(ranking)
-    chosen = select(flatten(ranking, names), keep_count, "lowest" if invert else "highest")
-    return unflatten(chosen, ranking, names)

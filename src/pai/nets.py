@@ -48,6 +48,15 @@ class LeNet300(nn.Module):
         return self.fc(x)
 
 
+def _shortcut(f_in: int, f_out: int, stride: int) -> nn.Sequential:
+    """A 1x1 conv + BN projection where the shape changes (option B), else the identity."""
+    if stride == 1 and f_in == f_out:
+        return nn.Sequential()
+    return nn.Sequential(
+        nn.Conv2d(f_in, f_out, 1, stride=stride, bias=False), nn.BatchNorm2d(f_out)
+    )
+
+
 class ResNetBlock(nn.Module):
     """BasicBlock; a 1x1 conv + BN projection shortcut where the shape changes (option B)."""
 
@@ -58,12 +67,7 @@ class ResNetBlock(nn.Module):
         self.bn1 = nn.BatchNorm2d(f_out)
         self.conv2 = nn.Conv2d(f_out, f_out, 3, stride=1, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(f_out)
-        if downsample or f_in != f_out:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(f_in, f_out, 1, stride=stride, bias=False), nn.BatchNorm2d(f_out)
-            )
-        else:
-            self.shortcut = nn.Sequential()
+        self.shortcut = _shortcut(f_in, f_out, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -158,12 +162,7 @@ class Bottleneck(nn.Module):
         self.bn2 = nn.BatchNorm2d(width)
         self.conv3 = nn.Conv2d(width, f_out, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(f_out)
-        if stride != 1 or f_in != f_out:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(f_in, f_out, 1, stride=stride, bias=False), nn.BatchNorm2d(f_out)
-            )
-        else:
-            self.shortcut = nn.Sequential()
+        self.shortcut = _shortcut(f_in, f_out, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))

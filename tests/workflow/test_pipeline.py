@@ -71,8 +71,10 @@ def test_every_table_and_figure_is_written(smoke_run):
 def test_analysis_tables_are_written(smoke_run):
     tables = smoke_run / "results/tables"
     topology = pd.read_parquet(tables / "topology.parquet")
-    per_run = topology.drop_duplicates(["net", "method", "ablation"]).set_index(
-        ["net", "method", "ablation"]
+    per_run = (
+        topology.drop_duplicates(["net", "method", "ablation"])
+        .set_index(["net", "method", "ablation"])
+        .sort_index()
     )
     assert len(per_run) == 40 and (per_run["effective_sparsity"] >= 0.75 - 1e-9).all()
     channels = pd.read_parquet(tables / "channels.parquet")

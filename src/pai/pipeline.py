@@ -13,6 +13,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NoReturn
@@ -176,6 +177,49 @@ def write_run(
 
 
 JOB_ENVIRONMENT = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "CUDA_VISIBLE_DEVICES")
+
+
+def train_and_write(
+    model: torch.nn.Module,
+    start: Mapping[str, Any],
+    dataset: data.TensorData,
+    params: Any,
+    *,
+    seed: int,
+    checkpoint: Path,
+    keys: Mapping[str, Any],
+    details: Mapping[str, Any],
+    paths: Mapping[str, str],
+    job_provenance: Mapping[str, Any],
+    **train_options: Any,
+) -> training.TrainResult:
+    """Train one run from ``start`` with the rule's params and write its three files.
+
+    run.json gets the rule's arch, dataset and training settings, then ``details``, the wall time
+    of training alone and ``job_provenance`` (computed once per job by the caller: it runs git).
+    The checkpoint is left for the caller, which knows when its job's runs are all written.
+    """
+    began = time.perf_counter()
+    result = training.train(
+        model,
+        start,
+        dataset,
+        train_config(params.training),
+        seed=seed,
+        device=None if params.device == "auto" else params.device,
+        checkpoint=checkpoint,
+        **train_options,
+    )
+    record = {
+        "arch": params.arch,
+        "dataset": params.dataset["name"],
+        "training": params.training,
+        **details,
+        "wall_seconds": time.perf_counter() - began,
+        "provenance": dict(job_provenance),
+    }
+    write_run(result, keys, start, record, paths)
+    return result
 
 
 def provenance(repo: str | os.PathLike | None = None) -> dict[str, Any]:

@@ -2,12 +2,11 @@
 rewind iteration to the end (open_lth's lottery level r)."""
 
 import sys
-import time
 from pathlib import Path
 
 # the pai library lives in src/ of this repository; this works with or without `pip install -e .`
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-from pai import ablations, nets, pipeline, storage, training
+from pai import ablations, nets, pipeline, storage
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
@@ -20,33 +19,24 @@ start = ablations.start_state(
     "unmodified", model, storage.load(snakemake.input.rewind), mask, seed=seed
 )
 checkpoint = Path(output.trained).with_name("checkpoint.pt")
-began = time.perf_counter()
-result = training.train(
+pipeline.train_and_write(
     model,
     start,
     dataset,
-    pipeline.train_config(params.training),
+    params,
     seed=seed,
-    device=None if params.device == "auto" else params.device,
     checkpoint=checkpoint,
+    keys={
+        "net": wildcards.net,
+        "method": "lottery",
+        "sparsity": float(params.sparsity),
+        "seed": seed,
+        "ablation": "unmodified",
+    },
+    details={"round": int(wildcards["round"]), "start_iteration": params.start_iteration},
+    paths=output,
+    job_provenance=pipeline.provenance(Path(snakemake.scriptdir).parents[1]),
     start_iteration=params.start_iteration,
 )
-keys = {
-    "net": wildcards.net,
-    "method": "lottery",
-    "sparsity": float(params.sparsity),
-    "seed": seed,
-    "ablation": "unmodified",
-}
-details = {
-    "round": int(wildcards["round"]),
-    "arch": params.arch,
-    "dataset": params.dataset["name"],
-    "training": params.training,
-    "start_iteration": params.start_iteration,
-    "wall_seconds": time.perf_counter() - began,
-    "provenance": pipeline.provenance(Path(snakemake.scriptdir).parents[1]),
-}
-pipeline.write_run(result, keys, start, details, output)
 checkpoint.unlink(missing_ok=True)
 pipeline.end_job()

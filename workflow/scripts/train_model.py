@@ -1,20 +1,17 @@
 """train_model: train every ablation run of one cell; checkpoints make a killed job resume."""
 
 import sys
-import time
 from pathlib import Path
 
 # the pai library lives in src/ of this repository; this works with or without `pip install -e .`
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-from pai import nets, pipeline, storage, training
+from pai import nets, pipeline, storage
 
 REPO = Path(snakemake.scriptdir).parents[1]
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
 dataset = pipeline.load_cached_data(snakemake.input.dataset)
-config = pipeline.train_config(params.training)
-device = None if params.device == "auto" else params.device
 # the repository is found from this script, not passed as a param: a param holding an absolute
 # path would make Snakemake retrain everything after the project folder is moved or copied
 provenance = pipeline.provenance(REPO)
@@ -24,35 +21,25 @@ starts = [storage.load(path) for path in snakemake.input.starts]
 for index, ablation in enumerate(params.ablations):
     start, checkpoint = starts[index], checkpoints[index]
     model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
-    began = time.perf_counter()
-    result = training.train(
+    pipeline.train_and_write(
         model,
         start,
         dataset,
-        config,
+        params,
         seed=int(wildcards.seed),
-        device=device,
         checkpoint=checkpoint,
+        keys={
+            "net": wildcards.net,
+            "method": wildcards.method,
+            "sparsity": float(wildcards.sparsity),
+            "seed": int(wildcards.seed),
+            "ablation": ablation,
+        },
+        details={"start_iteration": params.start_iteration},
+        paths={name: output[name][index] for name in ("trained", "history", "run")},
+        job_provenance=provenance,
         start_iteration=params.start_iteration,
     )
-    wall = time.perf_counter() - began
-    keys = {
-        "net": wildcards.net,
-        "method": wildcards.method,
-        "sparsity": float(wildcards.sparsity),
-        "seed": int(wildcards.seed),
-        "ablation": ablation,
-    }
-    details = {
-        "arch": params.arch,
-        "dataset": params.dataset["name"],
-        "training": params.training,
-        "start_iteration": params.start_iteration,
-        "wall_seconds": wall,
-        "provenance": provenance,
-    }
-    paths = {name: output[name][index] for name in ("trained", "history", "run")}
-    pipeline.write_run(result, keys, start, details, paths)
 
 # Only now, with every run of the job written, do the checkpoints go. Snakemake deletes all of a
 # job's outputs before rerunning it, so if this job is killed after its first runs finished, the

@@ -1,13 +1,13 @@
 # Pruning-at-initialization ablations: Frankle et al. 2021 (MtM) and Singh & Liu 2021.
 #
-# Path map (DESIGN.md), keyed net / method / sparsity / seed / ablation:
-#   resources/data/{dataset}/manifest.json                           download_data
+# Path map (docs/design.md), keyed net / method / sparsity / seed / ablation:
+#   resources/data/{dataset}/{manifest.json,tensors.pt}              download_data
 #   results/init/net=/seed=/weights.pt                               init_weights
 #   results/scores/net=/method=/seed=/scores.pt                      score_weights (one-shot)
-#   results/masks/net=/method=/sparsity=/seed=/mask.pt               make_mask
+#   results/masks/net=/method=/sparsity=/seed=/mask.pt               make_mask, make_lottery_mask
 #   results/runs/net=/method=/sparsity=/seed=/ablation=/start.pt    apply_ablation
 #       trained.pt, history.parquet, run.json                        train_model
-#       distances.parquet                                            compute_distances
+#   results/analyses/net=/sparsity=/seed=/distances.parquet          compute_distances
 #       topology.parquet, channels.parquet                           measure_topology
 #       similarity.parquet                                           compute_similarity
 #   results/dense/net=/seed=/{trained.pt,rewind.pt,history.parquet,run.json}   train_dense
@@ -21,6 +21,23 @@
 #
 #   snakemake --cores all                                  config.yaml (the paper grid)
 #   snakemake --cores all --configfile presets/demo.yaml   offline demo
+
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.27")
+
+# The library lives in src/. The Snakefile reads its registry and checks the config with it, and
+# every job's script imports it from there too: jobs inherit this environment (Slurm jobs run the
+# Snakefile again on their node), whether or not the package is installed.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    part for part in (SRC, os.environ.get("PYTHONPATH")) if part
+)
 
 
 configfile: "config.yaml"
@@ -36,18 +53,14 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/distances.smk"
 include: "workflow/rules/analyses.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/statistics.smk"
 include: "workflow/rules/plots.smk"
 
 
 rule all:
     default_target: True
     input:
-        "results/tables/runs.parquet",
-        "results/tables/distances.parquet",
-        "results/tables/table1.csv",
-        "results/tables/table1.md",
-        "results/tables/table1_vs_paper.md",
-        "results/tables/matching.md",
-        "results/tables/ablation_effects.md",
-        "results/tables/distance_tests.md",
-        expand("results/figures/{name}.{ext}", name=FIGURE_TABLES, ext=["png", "pdf"]),
+        rules.aggregate_results.output,
+        rules.compute_statistics.output,
+        rules.compare_with_paper.output,
+        [getattr(rules, f"plot_{name}").output for name in FIGURES],

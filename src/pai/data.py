@@ -1,10 +1,12 @@
-"""Datasets as tensors, loaded once (REFERENCE.md section 2).
+"""Datasets as tensors, loaded once (docs/methods.md, "Data").
 
 ``mnist`` and ``cifar10`` are fetched file by file with an md5 check (torchvision's published
 checksums), from torchvision's own locations or from a ``mirror`` base URL; torchvision then parses
 them. ``digits`` ships inside scikit-learn (no network). ``synthetic`` makes learnable data of any
 shape for tests of the convolutional nets. ``tinyimagenet`` and ``imagenet`` (MtM's larger nets)
-cannot be downloaded: they are read from a local folder (:func:`load_image_folder`).
+cannot be downloaded: they are read from a local folder (:func:`load_image_folder`). A user's
+dataset is a folder of images in the same layout, or a plugin loader (:func:`load_from_loader`).
+Which kind each name is comes from :mod:`pai.registry` (built-ins) and the config (plugins).
 
 Images are normalised once here; CIFAR's crop-and-flip augmentation happens per batch in the
 training engine (``augment`` flag), where the padding value is the normalised image of a black
@@ -22,14 +24,15 @@ import shutil
 import tarfile
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
-from . import seeds
+from . import plugins, registry, seeds, storage
 from .storage import atomic_write
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
@@ -302,8 +305,6 @@ def make_synthetic(
 
 
 IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
-# classes and native resolution of the folder datasets
-FOLDER_DATASETS = {"tinyimagenet": (200, 64), "imagenet": (1000, 224)}
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -354,78 +355,170 @@ def _read_images(paths: Sequence[Path], size: int) -> torch.Tensor:
     return out
 
 
-def load_image_folder(name: str, folder: str | os.PathLike, image_size: int) -> TensorData:
-    """TinyImageNet or ImageNet from ``folder``: ``train/<class>/...`` and ``val/<class>/...`` (or
-    TinyImageNet's ``val/images`` + ``val_annotations.txt``); one class per training subfolder, in
-    sorted order (torchvision's ImageFolder convention).
+def load_image_folder(
+    name: str,
+    folder: str | os.PathLike,
+    image_size: int,
+    classes: int | None = None,
+    normalise: str = "imagenet",
+    augment: bool = True,
+) -> TensorData:
+    """Images from ``folder``: ``train/<class>/...`` and ``val/<class>/...`` (or TinyImageNet's
+    ``val/images`` + ``val_annotations.txt``); one class per training subfolder, in sorted order
+    (torchvision's ImageFolder convention). ``classes``: the number of class folders required.
 
-    Images are resized (shorter side) and centre-cropped to ``image_size`` once, normalised with the
-    ImageNet constants (open_lth), and augmented per batch by the engine's flip and 4-pixel-padded
-    crop. Departure from open_lth, whose ImageNet loader draws RandomResizedCrop(224) from the full
-    JPEGs each epoch: the whole set lives in memory as tensors here, so ImageNet at 224 pixels needs
-    ~770 GB (float32). Use it at a reduced ``image_size`` or on a subset.
+    Images are resized (shorter side) and centre-cropped to ``image_size`` once, then normalised
+    with the ImageNet constants (open_lth; ``normalise="imagenet"``) or with the training split's
+    own per-channel mean and standard deviation (``"train"``, a user's folder), and, with
+    ``augment``, flipped and crop-shifted per batch by the training engine. Departure from
+    open_lth, whose ImageNet loader draws RandomResizedCrop(224) from the full JPEGs each epoch:
+    the whole set lives in memory as tensors here, so ImageNet at 224 pixels needs ~770 GB
+    (float32). Use it at a reduced ``image_size`` or on a subset.
     """
     root = Path(folder)
     train_dir, val_dir = root / "train", root / "val"
     for split in (train_dir, val_dir):
         if not split.is_dir():
             raise DataError(f"{name}: folder {split} does not exist (expected train/ and val/)")
-    classes = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
-    expected = FOLDER_DATASETS[name][0]
-    if len(classes) != expected:
+    class_names = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
+    if classes is not None and len(class_names) != classes:
         raise DataError(
-            f"{name}: {train_dir} has {len(classes)} class folders, expected {expected}"
+            f"{name}: {train_dir} has {len(class_names)} class folders, expected {classes}"
         )
+    if len(class_names) < 2:
+        raise DataError(f"{name}: {train_dir} needs at least two class folders")
     splits = {}
     for split_name, split in (("train", train_dir), ("val", val_dir)):
-        samples = _folder_split(split, classes)
+        samples = _folder_split(split, class_names)
         if not samples:
             raise DataError(f"{name}: no images ({', '.join(IMAGE_SUFFIXES)}) under {split}")
         paths, labels = zip(*samples, strict=True)
         images = _read_images(paths, image_size).to(torch.float32) / 255.0
-        splits[split_name] = (_normalise(images, CIFAR_MEAN, CIFAR_STD), torch.tensor(labels))
+        splits[split_name] = (images, torch.tensor(labels))
+    if normalise == "imagenet":
+        mean, std = CIFAR_MEAN, CIFAR_STD
+    else:
+        train = splits["train"][0]
+        mean = tuple(train.mean(dim=(0, 2, 3)).tolist())
+        std = tuple(max(s, 1e-6) for s in train.std(dim=(0, 2, 3)).tolist())
     return TensorData(
         name,
-        *splits["train"],
-        *splits["val"],
-        expected,
-        augment=True,
-        pad_value=_black_pixel(CIFAR_MEAN, CIFAR_STD),
+        _normalise(splits["train"][0], mean, std),
+        splits["train"][1],
+        _normalise(splits["val"][0], mean, std),
+        splits["val"][1],
+        len(class_names),
+        augment=augment,
+        pad_value=_black_pixel(mean, std),
     )
 
 
-DATASETS = ("mnist", "cifar10", "digits", "synthetic", "tinyimagenet", "imagenet")
-
-
-def load_dataset(
+def load_from_loader(
     name: str,
-    root: str | os.PathLike = "resources/data",
-    mirror: str | None = None,
-    folder: str | os.PathLike | None = None,
-    image_size: int | None = None,
-    **options,
+    reference: str,
+    shape: Sequence[int],
+    classes: int,
+    options: Mapping[str, Any] | None = None,
+    augment: bool = False,
+    base: str | Path = ".",
 ) -> TensorData:
-    """Load dataset ``name``; ``options`` go to :func:`make_synthetic` for ``synthetic``;
-    ``folder`` and ``image_size`` are those of a folder dataset."""
-    if name in FOLDER_DATASETS:
-        if folder is None:
-            raise DataError(f"{name} cannot be downloaded: give the folder that holds it")
-        return load_image_folder(name, folder, image_size or FOLDER_DATASETS[name][1])
-    if name == "mnist":
-        return load_mnist(root, mirror)
-    if name == "cifar10":
-        return load_cifar10(root, mirror)
-    if name == "digits":
+    """A plugin dataset: ``loader(**options)`` returns ``(train_images, train_labels,
+    test_images, test_labels)``: images N x C x H x W (float, normalised as the user wants),
+    labels integers in [0, classes). Everything is checked against the config's ``shape`` and
+    ``classes`` before it is kept."""
+    key = f"plugins.datasets.{name}.loader"
+    where = f"{key} ({reference})"
+    function = plugins.load(reference, base, key)
+    try:
+        loaded = function(**dict(options or {}))
+    except Exception as err:
+        raise plugins.PluginError(f"{where}: loading failed: {type(err).__name__}: {err}") from err
+    if not isinstance(loaded, Sequence) or len(loaded) != 4:
+        raise plugins.PluginError(
+            f"{where}: returned {type(loaded).__name__}; expected "
+            "(train_images, train_labels, test_images, test_labels)"
+        )
+    parts = []
+    for split, (images, labels) in (("train", loaded[:2]), ("test", loaded[2:])):
+        images, labels = torch.as_tensor(images), torch.as_tensor(labels)
+        if images.dim() != 4 or tuple(images.shape[1:]) != tuple(shape):
+            raise plugins.PluginError(
+                f"{where}: {split} images have shape {tuple(images.shape)}, expected "
+                f"N x {' x '.join(map(str, shape))} (the config's shape)"
+            )
+        if labels.dim() != 1 or len(labels) != len(images):
+            raise plugins.PluginError(
+                f"{where}: {len(images)} {split} images but labels of shape "
+                f"{tuple(labels.shape)}: images and labels do not match"
+            )
+        if labels.is_floating_point() or labels.dtype == torch.bool:
+            raise plugins.PluginError(f"{where}: {split} labels are {labels.dtype}, not integers")
+        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+            raise plugins.PluginError(
+                f"{where}: {split} labels run from {int(labels.min())} to {int(labels.max())}, "
+                f"outside the {classes} classes of the config"
+            )
+        images = images.to(torch.float32).contiguous()
+        if not bool(torch.isfinite(images).all()):
+            raise plugins.PluginError(f"{where}: {split} images hold NaN or inf")
+        parts += [images, labels.to(torch.int64)]
+    return TensorData(
+        name, *parts, num_classes=classes, augment=augment, pad_value=(0.0,) * shape[0]
+    )
+
+
+def load(settings: Mapping[str, Any], base: str | Path = ".") -> TensorData:
+    """The dataset described by download_data's settings (:meth:`pai.study.Study.dataset_download`):
+    its name and kind, and where it comes from."""
+    name, kind = settings["name"], settings["kind"]
+    if kind == "download":
+        loaders = {"mnist": load_mnist, "cifar10": load_cifar10}
+        return loaders[name](settings["root"], settings.get("mirror"))
+    if kind == "embedded":
         return load_digits()
-    if name == "synthetic":
-        return make_synthetic(**options)
-    raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+    if kind == "synthetic":
+        synthetic = settings["synthetic"]
+        return make_synthetic(
+            shape=tuple(synthetic["shape"]),
+            num_classes=synthetic["classes"],
+            n_train=synthetic["n_train"],
+            n_test=synthetic["n_test"],
+        )
+    if kind == "folder":
+        if not settings.get("folder"):
+            raise DataError(f"{name} cannot be downloaded: give the folder that holds it")
+        built_in = name in registry.DATASETS
+        folder = Path(settings["folder"])
+        return load_image_folder(
+            name,
+            folder if folder.is_absolute() or built_in else Path(base) / folder,
+            settings["shape"][1],
+            classes=settings["classes"],
+            normalise="imagenet" if built_in else "train",
+            augment=True if built_in else bool(settings.get("augment", False)),
+        )
+    if kind == "loader":
+        return load_from_loader(
+            name,
+            settings["loader"],
+            settings["shape"],
+            settings["classes"],
+            settings.get("options"),
+            bool(settings.get("augment", False)),
+            base,
+        )
+    raise ValueError(f"dataset {name!r} has unknown kind {kind!r}")
+
+
+def load_cached(path: str | os.PathLike) -> TensorData:
+    """A dataset from the tensor file download_data wrote: no parsing, no heavy imports."""
+    return from_cache(storage.load(path))
 
 
 def class_balanced_subset(
     images: torch.Tensor, labels: torch.Tensor, per_class: int, seed: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``per_class`` examples of every class, as MtM's scoring set (REFERENCE.md 2 and 4.4).
+    """``per_class`` examples of every class, as MtM's scoring set (docs/methods.md, "SNIP").
 
     The set is shuffled with a generator from ``seed`` and the first ``per_class`` examples of each
     class are kept, in shuffled order. No augmentation.
@@ -446,28 +539,17 @@ def class_balanced_subset(
     return images[keep], labels[keep]
 
 
-KNOWN_SHAPES = {"mnist": ((1, 28, 28), 10), "cifar10": ((3, 32, 32), 10), "digits": ((1, 8, 8), 10)}
+class ScoringData(NamedTuple):
+    """The class-balanced scoring subset a data-driven method scores on: images N x C x H x W
+    and int64 labels."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
 
 
-def dataset_shape(
-    name: str, synthetic: dict | None = None, image_size: int | None = None
-) -> tuple[tuple[int, ...], int]:
-    """(input shape, class count) of a dataset without loading it."""
-    if name == "synthetic":
-        options = synthetic or {}
-        return tuple(options.get("shape", (3, 32, 32))), int(options.get("classes", 10))
-    if name in FOLDER_DATASETS:
-        classes, native = FOLDER_DATASETS[name]
-        size = image_size or native
-        return (3, size, size), classes
-    if name not in KNOWN_SHAPES:
-        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
-    return KNOWN_SHAPES[name]
-
-
-def spec_shape(spec: dict) -> tuple[tuple[int, ...], int]:
-    """:func:`dataset_shape` of a rule's ``dataset`` params (see common.smk ``dataset_spec``)."""
-    return dataset_shape(spec["name"], spec.get("synthetic"), spec.get("image_size"))
+def scoring_subset(dataset: TensorData, per_class: int, seed: int) -> ScoringData:
+    """MtM's scoring subset of the training set (:func:`class_balanced_subset`)."""
+    return ScoringData(*class_balanced_subset(dataset.train_x, dataset.train_y, per_class, seed))
 
 
 def to_cache(dataset: TensorData) -> dict:

@@ -1,21 +1,46 @@
-"""Per-layer 1-D Wasserstein distances between two runs' weights (REFERENCE.md section 8).
+"""Per-layer 1-D Wasserstein distances between two runs' weights (docs/methods.md, "Distances").
 
 Singh & Liu call ``scipy.stats.wasserstein_distance(u, v)`` on two flattened weight tensors. Their
 code compares the trained weights with pruned positions holding 0 and those zeros included
 (``entries="all"``); we also report each run's own kept weights only (``entries="unpruned"``), and
 both at ``init`` (the start weights, right after the ablation) and ``trained``.
+
+Which runs are compared is Singh & Liu's rule (:func:`comparisons`): every ablated run against its
+method's unmodified run, and random pruning's unmodified run against every other method's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 from scipy.stats import wasserstein_distance
 
 STAGES = ("init", "trained")
 ENTRIES = ("all", "unpruned")
+COLUMNS = ["net", "method", "sparsity", "seed", "comparison", "layer", "stage", "entries", "w1"]
+Run = tuple[str, str]  # (method, ablation) within one (net, sparsity, seed)
+Pair = tuple[str, Run, Run]  # (comparison, reference run, compared run)
+
+
+def comparisons(runs: Sequence[Run]) -> dict[Run, Pair | None]:
+    """For each run, what its distances compare (Singh & Liu's pairs): an ablated run against
+    its method's unmodified run (comparison = the ablation), and the random method's unmodified
+    run against each other method's unmodified run, stored with the latter (comparison =
+    "random"). None where the grid lacks the reference."""
+    present = set(runs)
+    pairs: dict[Run, Pair | None] = {}
+    for method, ablation in runs:
+        reference = (method, "unmodified")
+        pairs[(method, ablation)] = None
+        if reference not in present:
+            continue
+        if ablation != "unmodified":
+            pairs[(method, ablation)] = (ablation, reference, (method, ablation))
+        elif method != "random" and ("random", "unmodified") in present:
+            pairs[(method, ablation)] = ("random", reference, ("random", "unmodified"))
+    return pairs
 
 
 def layer_w1(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -51,7 +76,35 @@ def compare_runs(
     return rows
 
 
-def mean_over_layers(values: Sequence[float]) -> float:
-    """Table 1's "averaged across layers": the arithmetic mean, ignoring collapsed layers."""
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
+def group_rows(
+    keys: Mapping[str, Any],
+    runs: Sequence[Run],
+    load: Callable[[Run], tuple[Mapping[str, Any], Mapping[str, torch.Tensor]]],
+) -> list[dict[str, Any]]:
+    """Every distance row of one (net, sparsity, seed): for each pair of :func:`comparisons`,
+    both stages, every prunable layer and both entry sets. ``load(run)`` gives the run's start
+    state and trained weights; each run is loaded once."""
+    loaded: dict[Run, tuple] = {}
+
+    def states(run: Run):
+        if run not in loaded:
+            loaded[run] = load(run)
+        return loaded[run]
+
+    rows = []
+    for run, pair in comparisons(runs).items():
+        if pair is None:
+            continue
+        comparison, reference, other = pair
+        (ref_start, ref_trained), (start, trained) = states(reference), states(other)
+        layers = list(ref_start["mask"])
+        stages = (
+            ("init", ref_start["weights"], start["weights"]),
+            ("trained", ref_trained, trained),
+        )
+        for stage, ref_w, w in stages:
+            for row in compare_runs(ref_w, ref_start["mask"], w, start["mask"], layers):
+                rows.append(
+                    {**keys, "method": run[0], "comparison": comparison, "stage": stage, **row}
+                )
+    return [{column: row[column] for column in COLUMNS} for row in rows]

@@ -20,7 +20,7 @@ by its magnitude then. Keeping the top of R_r:
 - at the bottom (``invert``) keeps the weights IMP dropped first: the other end of its ranking.
 
 Departures from open_lth, as for the other methods: exact counts (open_lth removes ceil(0.2 n)
-plus one plus ties, REFERENCE.md 9.2), round r keeps round(0.8^r N) with the 4-decimal sparsity
+plus one plus ties, docs/methods.md, "Exact counts"), round r keeps round(0.8^r N) with the 4-decimal sparsity
 label of the grid, and the output layer is pruned (open_lth's LeNet and VGG lottery defaults skip
 ``fc.weight``; the pruning-at-initialization branch prunes it, and one prunable set keeps the
 methods comparable at equal sparsity).
@@ -34,14 +34,7 @@ import torch
 
 from .masks import flatten, unflatten
 
-PRUNING_FRACTION = 0.2  # open_lth sparse_global default: share of the kept weights removed a round
-
-
-def round_sparsity(round_index: int) -> float:
-    """Sparsity after ``round_index`` rounds of IMP: 1 - 0.8^r."""
-    if round_index < 0:
-        raise ValueError(f"round must be non-negative, got {round_index}")
-    return 1.0 - (1.0 - PRUNING_FRACTION) ** round_index
+# the round arithmetic (1 - 0.8^r, which round a sparsity needs) is torch-free, in pai.grid
 
 
 def first_ranking(mask: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -1,4 +1,4 @@
-"""The networks of the papers, as open_lth builds and initialises them (REFERENCE.md section 1).
+"""The networks of the papers, as open_lth builds and initialises them (docs/methods.md, "Nets").
 
 - ``lenet300``: LeNet-300-100 (``fc_layers.0``, ``fc_layers.1``, ``fc``), biases, ReLU.
 - ``resnet20``: CIFAR ResNet-20, widths 16/32/64, 1x1 projection shortcuts with BN where the shape
@@ -19,15 +19,18 @@ Every draw comes from an explicit generator, never the global RNG: the modules a
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import seeds
+from . import plugins, registry, seeds
 
 
 class LeNet300(nn.Module):
@@ -201,39 +204,27 @@ class ImageNetResNet(nn.Module):
         return self.fc(out)
 
 
-def _lenet300(input_shape: Sequence[int], num_classes: int) -> nn.Module:
+# Builders: function(input_shape (C, H, W), num_classes) -> nn.Module; pai.registry names them.
+
+
+def lenet300(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     return LeNet300(math.prod(input_shape), num_classes)
 
 
-def _resnet20(input_shape: Sequence[int], num_classes: int) -> nn.Module:
+def resnet20(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     return CifarResNet(20, 16, input_shape[0], num_classes)
 
 
-def _vgg16(input_shape: Sequence[int], num_classes: int) -> nn.Module:
+def vgg16(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     return CifarVGG(VGG16_PLAN, input_shape[0], num_classes)
 
 
-def _resnet18(input_shape: Sequence[int], num_classes: int) -> nn.Module:
+def resnet18(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     return ImageNetResNet(False, (2, 2, 2, 2), input_shape[0], num_classes)
 
 
-def _resnet50(input_shape: Sequence[int], num_classes: int) -> nn.Module:
+def resnet50(input_shape: Sequence[int], num_classes: int) -> nn.Module:
     return ImageNetResNet(True, (3, 4, 6, 3), input_shape[0], num_classes)
-
-
-# name -> builder(input_shape (C, H, W), num_classes)
-ARCHITECTURES: dict[str, Callable[[Sequence[int], int], nn.Module]] = {
-    "lenet300": _lenet300,
-    "resnet20": _resnet20,
-    "vgg16": _vgg16,
-    "resnet18": _resnet18,
-    "resnet50": _resnet50,
-}
-
-
-def check_architecture(name: str) -> None:
-    if name not in ARCHITECTURES:
-        raise ValueError(f"unknown net {name!r}; known nets: {', '.join(sorted(ARCHITECTURES))}")
 
 
 def init_weights(model: nn.Module, gen: torch.Generator) -> None:
@@ -246,36 +237,148 @@ def init_weights(model: nn.Module, gen: torch.Generator) -> None:
                     fan_in = module.weight[0].numel()
                     bound = 1.0 / math.sqrt(fan_in)
                     module.bias.uniform_(-bound, bound, generator=gen)
-            elif isinstance(module, nn.BatchNorm2d):
-                module.weight.copy_(torch.rand(module.weight.shape, generator=gen))
-                module.bias.zero_()
-                module.reset_running_stats()
+            elif isinstance(module, nn.BatchNorm2d | nn.BatchNorm1d):
+                if module.affine:
+                    module.weight.copy_(torch.rand(module.weight.shape, generator=gen))
+                    module.bias.zero_()
+                if module.track_running_stats:
+                    module.reset_running_stats()
             elif any(True for _ in module.parameters(recurse=False)):
                 raise TypeError(f"init_weights does not know how to initialise {name!r} ({module})")
 
 
+ArchSettings = Mapping[str, Any]  # pai.study.Study.arch_settings: name, plugin references
+
+
+def _settings(arch: str | ArchSettings) -> ArchSettings:
+    if isinstance(arch, str):
+        if arch not in registry.ARCHITECTURES:
+            known = ", ".join(registry.ARCHITECTURES)
+            raise ValueError(f"unknown architecture {arch!r}; built-in ones: {known}")
+        return {"name": arch}
+    return arch
+
+
 def build_net(
-    name: str, input_shape: Sequence[int], num_classes: int, seed: int | None = None
+    arch: str | ArchSettings,
+    input_shape: Sequence[int],
+    num_classes: int,
+    seed: int | None = None,
+    base: str | Path = ".",
 ) -> nn.Module:
-    """Build net ``name`` for inputs of shape (C, H, W); initialise it from ``seed`` if given.
+    """Build the net ``arch`` (a built-in name, or the settings of a plugin architecture) for
+    inputs of shape (C, H, W); initialise it from ``seed`` if given.
 
     Without a seed the tensors are allocated but hold arbitrary values (for loading a state dict).
+    The net remembers its input shape (:func:`input_shape`) and, for a plugin with its own rule,
+    its prunable weights (:func:`prunable_names`).
     """
-    check_architecture(name)
-    with torch.device("meta"):
-        model = ARCHITECTURES[name](tuple(input_shape), num_classes)
-    # Module.to_empty would do, but its empty_like on meta tensors imports sympy (0.4 s per job)
-    model._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device="cpu"))
+    settings = _settings(arch)
+    name, shape = settings["name"], tuple(int(d) for d in input_shape)
+    if name in registry.ARCHITECTURES:
+        builder = _import(registry.ARCHITECTURES[name].builder)
+        with torch.device("meta"):
+            model = builder(shape, num_classes)
+        # Module.to_empty would do, but its empty_like on meta tensors imports sympy (0.4 s)
+        model._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device="cpu"))
+    else:
+        model = _build_plugin(settings, shape, num_classes, Path(base))
+    model.pai_input_shape = shape
     if seed is not None:
-        init_weights(model, seeds.generator(seed, seeds.INIT))
+        initialise(model, seeds.generator(seed, seeds.INIT), settings, base)
     return model
 
 
-def prunable_names(model: nn.Module) -> list[str]:
-    """Every Conv2d and Linear weight, first and output layers and shortcuts included.
+def _import(reference: str):
+    module, function = reference.rsplit(":", 1)
+    return getattr(importlib.import_module(module), function)
 
-    Never biases or BN parameters (REFERENCE.md 1.5). Order: module registration order.
+
+def _build_plugin(settings: ArchSettings, shape, num_classes: int, base: Path) -> nn.Module:
+    name = settings["name"]
+    key = f"plugins.architectures.{name}.builder"
+    builder = plugins.load(settings["builder"], base, key)
+    try:
+        model = builder(input_shape=shape, num_classes=num_classes)
+    except Exception as err:
+        raise plugins.PluginError(
+            f"{key} ({settings['builder']}): building the net failed: {type(err).__name__}: {err}"
+        ) from err
+    if not isinstance(model, nn.Module):
+        raise plugins.PluginError(
+            f"{key} ({settings['builder']}): returned {type(model).__name__}, not an nn.Module"
+        )
+    if "prunable" in settings:
+        pkey = f"plugins.architectures.{name}.prunable"
+        names = list(plugins.load(settings["prunable"], base, pkey)(model=model))
+        params = dict(model.named_parameters())
+        unknown = [n for n in names if n not in params]
+        if unknown or not names:
+            raise plugins.PluginError(
+                f"{pkey} ({settings['prunable']}): names no parameters of the net"
+                if not names
+                else f"{pkey} ({settings['prunable']}): {unknown} are not parameters of the net"
+            )
+        model.pai_prunable = names
+    elif not prunable_names(model):
+        raise plugins.PluginError(
+            f"{key} ({settings['builder']}): the net has no Conv2d or Linear layer to prune; "
+            f"name its prunable weights with plugins.architectures.{name}.prunable"
+        )
+    model.eval()
+    with torch.no_grad():
+        try:
+            out = model(torch.zeros((2, *shape)))
+        except Exception as err:
+            raise plugins.PluginError(
+                f"{key} ({settings['builder']}): the net fails on a batch of shape "
+                f"{(2, *shape)}: {type(err).__name__}: {err}"
+            ) from err
+    model.train()
+    if tuple(out.shape) != (2, num_classes):
+        raise plugins.PluginError(
+            f"{key} ({settings['builder']}): for 2 inputs of shape {shape} the net returns "
+            f"shape {tuple(out.shape)}, expected (2, {num_classes}) logits for {num_classes} classes"
+        )
+    return model
+
+
+def initialise(
+    model: nn.Module, gen: torch.Generator, arch: str | ArchSettings, base: str | Path = "."
+) -> None:
+    """Draw every parameter of ``model``: a plugin's own initialiser, else open_lth's."""
+    settings = _settings(arch)
+    if "initialiser" in settings:
+        key = f"plugins.architectures.{settings['name']}.initialiser"
+        plugins.load(settings["initialiser"], Path(base), key)(model=model, generator=gen)
+        return
+    try:
+        init_weights(model, gen)
+    except TypeError as err:
+        if settings["name"] in registry.ARCHITECTURES:
+            raise
+        raise plugins.PluginError(
+            f"plugins.architectures.{settings['name']}: {err}; give the architecture an "
+            "initialiser (plugins.architectures.NAME.initialiser)"
+        ) from err
+
+
+def input_shape(model: nn.Module) -> tuple[int, int, int]:
+    """C x H x W of one input of a net made by :func:`build_net`."""
+    shape = getattr(model, "pai_input_shape", None)
+    if shape is None:
+        raise ValueError("this net was not made by pai.nets.build_net: its input shape is unknown")
+    return tuple(shape)
+
+
+def prunable_names(model: nn.Module) -> list[str]:
+    """Every Conv2d and Linear weight, first and output layers and shortcuts included; never
+    biases or BN parameters (docs/methods.md, "What is prunable"). Order: module registration
+    order. A plugin architecture may name its own set instead (its ``prunable`` function).
     """
+    own = getattr(model, "pai_prunable", None)
+    if own is not None:
+        return list(own)
     return [
         f"{name}.weight"
         for name, module in model.named_modules()

@@ -35,7 +35,9 @@ def _cell(value: float) -> str:
     )
 
 
-def comparison(table1: pd.DataFrame, nets: Mapping[str, Mapping], sparsity: float) -> str:
+def comparison(
+    table1: pd.DataFrame, nets: Mapping[str, Mapping], sparsities: Mapping[str, float]
+) -> str:
     """Markdown: one row per published (net, method) and each of our nets of that architecture."""
     ours = table1.set_index(["net", "method"]) if len(table1) else None
     lines = [
@@ -52,7 +54,8 @@ def comparison(table1: pd.DataFrame, nets: Mapping[str, Mapping], sparsity: floa
                     row = ours.loc[(name, method)]
                     values = (row["reinit"], row["shuffle"], row["random"])
                 label = (
-                    f"{name} ({nets[name]['dataset']}, {nets[name]['epochs']} epochs)"
+                    f"{name} ({nets[name]['dataset']}, {nets[name]['epochs']} epochs, "
+                    f"sparsity {sparsities[name]:g})"
                     if name
                     else "not in this grid"
                 )
@@ -60,18 +63,18 @@ def comparison(table1: pd.DataFrame, nets: Mapping[str, Mapping], sparsity: floa
                     c for pair in zip(published, values, strict=True) for c in map(_cell, pair)
                 ]
                 lines.append(f"| {paper_net} | {method} | {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n\n" + conventions(sparsity, nets)
+    return "\n".join(lines) + "\n\n" + conventions(sparsities)
 
 
-def conventions(sparsity: float, nets: Mapping[str, Mapping]) -> str:
+def conventions(sparsities: Mapping[str, float]) -> str:
+    elsewhere = sorted(net for net, at in sparsities.items() if not math.isclose(at, PAPER_SPARSITY))
     note = (
-        ""
-        if math.isclose(sparsity, PAPER_SPARSITY)
-        else (f" **Ours are at sparsity {sparsity}, the paper's at {PAPER_SPARSITY}.**")
+        f" **{', '.join(elsewhere)}: not at the paper's {PAPER_SPARSITY}.**" if elsewhere else ""
     )
     return (
         "Conventions of our values, so that differences can be read:\n\n"
-        f"- Sparsity {sparsity} (the config's `analysis.table1_sparsity`).{note}\n"
+        "- Sparsity: each net's shown above (the config's `analysis.table1_sparsity`, or the "
+        f"nearest in the net's grid).{note}\n"
         "- W1 is `scipy.stats.wasserstein_distance` between all entries of a layer's trained "
         "weight tensor, pruned zeros included (as the authors' notebooks); the unpruned-only "
         "variant is in `distances.parquet` (`entries == unpruned`).\n"
@@ -81,7 +84,7 @@ def conventions(sparsity: float, nets: Mapping[str, Mapping]) -> str:
         "- Random pruning: the random method's unmodified run of the same seed against the "
         "method's unmodified run; reinit draws fresh weights with the same mask.\n"
         "- Training: the epochs shown per net (the fork's committed weights presumably used "
-        "LeNet 16 epochs and ResNet-20 160, REFERENCE.md 8); our mask keeps exactly "
+        "LeNet 16 epochs and ResNet-20 160; docs/papers.md); our mask keeps exactly "
         "round((1 - s) N) weights where MtM's threshold prunes ties too.\n"
         "- A net on another dataset than the paper's (e.g. digits) is shown for its architecture "
         "only; its numbers are not expected to match.\n"

@@ -18,13 +18,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
+from . import registry
 from .storage import atomic_write
 
 CI = ("ci", 95)
-METHOD_ORDER = [
-    "random", "magnitude", "snip", "grasp", "graspabs", "synflow", "magnitude_trained", "lottery",
-]  # fmt: skip
-ABLATION_ORDER = ["unmodified", "shuffle", "reinit", "invert"]
+ABLATION_ORDER = list(registry.ABLATIONS)
+# the study's methods in the figures' order (random, at init, benchmarks, plugins), each with its
+# colour in every figure: style() sets them from the study, so that a plugin method gets its own
+METHOD_ORDER: list[str] = list(registry.METHODS)
+PALETTE: dict[str, tuple] = {}
 
 
 def _present(order: list[str], values) -> list[str]:
@@ -40,8 +42,13 @@ def save(grid, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int) -> None
     plt.close(figure)
 
 
-def style(settings: Mapping) -> None:
+def style(settings: Mapping, methods: list[str] | None = None) -> None:
+    """Seaborn's theme, and one colour per method of the study (``methods``, in order)."""
     sns.set_theme(context=settings.get("context", "paper"), style="whitegrid")
+    METHOD_ORDER[:] = registry.ordered_methods(methods or list(registry.METHODS))
+    colours = sns.color_palette("tab10", n_colors=max(10, len(METHOD_ORDER)))
+    PALETTE.clear()
+    PALETTE.update(zip(METHOD_ORDER, colours, strict=False))
 
 
 def no_data(what: str):
@@ -98,10 +105,17 @@ def _lines_by_method(data: pd.DataFrame, x: str, y: str, **options):
         y=y,
         hue="method",
         hue_order=_present(METHOD_ORDER, data["method"]),
+        palette=_palette(data["method"]),
         kind="line",
         errorbar=CI,
         **options,
     )
+
+
+def _palette(methods) -> dict | None:
+    """The study's colour of each method present (None before style() set them)."""
+    present = set(methods)
+    return {m: c for m, c in PALETTE.items() if m in present} or None
 
 
 def accuracy_vs_sparsity(runs: pd.DataFrame):
@@ -194,13 +208,22 @@ def _lines_by_net_and_method(
     return grid
 
 
-def distances_per_layer(distances: pd.DataFrame, sparsity: float):
+def at_sparsities(frame: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataFrame:
+    """The rows of each net at that net's analysis sparsity."""
+    wanted = frame["net"].map(lambda net: round(float(sparsities.get(net, math.nan)), 4))
+    return frame[frame["sparsity"].round(4) == wanted]
+
+
+def _sparsity_text(sparsities: Mapping[str, float]) -> str:
+    values = sorted(set(sparsities.values()))
+    return f"sparsity {values[0]:g}" if len(values) == 1 else "each net's analysis sparsity"
+
+
+def distances_per_layer(distances: pd.DataFrame, sparsities: Mapping[str, float]):
     """Singh & Liu figures 1-2: trained, all-entries W1 per layer for reinit, shuffle, random."""
-    data = distances[
-        (distances["stage"] == "trained")
-        & (distances["entries"] == "all")
-        & (distances["sparsity"].round(4) == round(sparsity, 4))
-    ].copy()
+    data = at_sparsities(distances, sparsities)
+    data = data[(data["stage"] == "trained") & (data["entries"] == "all")].copy()
+    sparsity = _sparsity_text(sparsities)
     if data.empty:
         return no_data("per-layer distances")
     data["layer_index"] = data.groupby(["net", "method", "seed", "comparison"]).cumcount()
@@ -213,15 +236,15 @@ def distances_per_layer(distances: pd.DataFrame, sparsity: float):
         {"sharey": False, "sharex": False},
     )
     grid.set_axis_labels("prunable layer (input to output)", "W1 to unmodified")
-    grid.figure.suptitle(f"Trained weights, pruned zeros included, sparsity {sparsity}", y=1.02)
+    grid.figure.suptitle(f"Trained weights, pruned zeros included, {sparsity}", y=1.02)
     return grid
 
 
-def layer_density(layers: pd.DataFrame, sparsity: float):
-    """Per-layer density of each method's unmodified mask at one sparsity."""
-    data = layers[
-        (layers["ablation"] == "unmodified") & (layers["sparsity"].round(4) == round(sparsity, 4))
-    ]
+def layer_density(layers: pd.DataFrame, sparsities: Mapping[str, float]):
+    """Per-layer density of each method's unmodified mask at each net's analysis sparsity."""
+    data = at_sparsities(layers, sparsities)
+    data = data[data["ablation"] == "unmodified"]
+    sparsity = _sparsity_text(sparsities)
     if data.empty:
         return no_data("per-layer density")
     grid = sns.catplot(
@@ -230,6 +253,7 @@ def layer_density(layers: pd.DataFrame, sparsity: float):
         y="density",
         hue="method",
         hue_order=_present(METHOD_ORDER, data["method"]),
+        palette=_palette(data["method"]),
         col="net",
         kind="point",
         errorbar=CI,
@@ -238,16 +262,16 @@ def layer_density(layers: pd.DataFrame, sparsity: float):
         aspect=1.4,
     )
     grid.set_axis_labels("prunable layer (input to output)", "fraction of weights kept")
-    grid.figure.suptitle(f"Per-layer density of each method's mask, sparsity {sparsity}", y=1.04)
+    grid.figure.suptitle(f"Per-layer density of each method's mask, {sparsity}", y=1.04)
     return grid
 
 
-def training_curves(histories: pd.DataFrame, sparsity: float):
-    """Test accuracy per epoch of every method's unmodified runs at one sparsity."""
-    data = histories[
-        (histories["ablation"] == "unmodified")
-        & (histories["sparsity"].round(4) == round(sparsity, 4))
-    ]
+def training_curves(histories: pd.DataFrame, sparsities: Mapping[str, float]):
+    """Test accuracy per epoch of every method's unmodified runs at each net's analysis
+    sparsity."""
+    data = at_sparsities(histories, sparsities)
+    data = data[data["ablation"] == "unmodified"]
+    sparsity = _sparsity_text(sparsities)
     if data.empty:
         return no_data("training curves")
     grid = _lines_by_method(
@@ -260,7 +284,7 @@ def training_curves(histories: pd.DataFrame, sparsity: float):
         aspect=1.2,
     )
     grid.set_axis_labels("epoch", "test accuracy")
-    grid.figure.suptitle(f"Training curves, unmodified masks, sparsity {sparsity}", y=1.04)
+    grid.figure.suptitle(f"Training curves, unmodified masks, {sparsity}", y=1.04)
     return grid
 
 
@@ -299,10 +323,13 @@ def topology(table: pd.DataFrame):
     return grid
 
 
-def similarity_per_layer(table: pd.DataFrame, sparsity: float, measure: str = "svcca"):
+def similarity_per_layer(
+    table: pd.DataFrame, sparsities: Mapping[str, float], measure: str = "svcca"
+):
     """Per-layer similarity of each ablated (or randomly pruned) trained net to the method's
     unmodified one, with two dense nets of different seeds as the baseline in every panel."""
-    at = table[(table["sparsity"].round(4) == round(sparsity, 4)) & (table["method"] != "dense")]
+    at = at_sparsities(table[table["method"] != "dense"], sparsities)
+    sparsity = _sparsity_text(sparsities)
     if at.empty:
         return no_data(f"{measure} per layer")
     baseline = table[table["method"] == "dense"]
@@ -330,7 +357,7 @@ def similarity_per_layer(table: pd.DataFrame, sparsity: float, measure: str = "s
     label = "SVCCA (99% variance)" if measure == "svcca" else "linear CKA"
     grid.set_axis_labels("layer (input to output)", label)
     grid.figure.suptitle(
-        f"{label} to the unmodified net, trained, sparsity {sparsity} (95% bootstrap CI)", y=1.02
+        f"{label} to the unmodified net, trained, {sparsity} (95% bootstrap CI)", y=1.02
     )
     return grid
 
@@ -366,7 +393,7 @@ def ablation_effects(effects: pd.DataFrame):
     return grid
 
 
-def channel_sparsity(table: pd.DataFrame, sparsity: float):
+def channel_sparsity(table: pd.DataFrame, sparsities: Mapping[str, float]):
     """MtM's per-channel view: the share of neurons and channels (all prunable layers) whose
     sparsity is at least s, per method, unmodified masks at each net's highest matching sparsity
     (at the analysis sparsity where a net has none)."""
@@ -376,7 +403,7 @@ def channel_sparsity(table: pd.DataFrame, sparsity: float):
     chosen, titles = [], {}
     for net, rows in data.groupby("net"):
         limit = rows["matching_sparsity"].iloc[0] if "matching_sparsity" in rows else math.nan
-        at = limit if not pd.isna(limit) else sparsity
+        at = limit if not pd.isna(limit) else sparsities.get(net, math.nan)
         near = rows.loc[(rows["sparsity"] - at).abs().idxmin(), "sparsity"]
         kind = "matching" if not pd.isna(limit) else "no matching sparsity; analysis"
         titles[net] = f"{net}\n({kind} sparsity {near:g})"
@@ -391,25 +418,17 @@ def channel_sparsity(table: pd.DataFrame, sparsity: float):
     return grid
 
 
-# figure name -> (table it is drawn from, function, whether it takes the analysis sparsity)
-FIGURES = {
-    "accuracy": ("runs", accuracy_vs_sparsity, False),
-    "ablations": ("runs", ablations, False),
-    "distances": ("distances", distances_per_layer, True),
-    "layer_density": ("layers", layer_density, True),
-    "training_curves": ("histories", training_curves, True),
-    "topology": ("topology", topology, False),
-    "channel_sparsity": ("channels", channel_sparsity, True),
-    "similarity_svcca": ("similarity", similarity_per_layer, True),
-    "similarity_cka": (
-        "similarity",
-        lambda table, sparsity: similarity_per_layer(table, sparsity, "cka"),
-        True,
-    ),
-    "ablation_effects": ("ablation_effects", ablation_effects, False),
-}
+def similarity_svcca(table: pd.DataFrame, sparsities: Mapping[str, float]):
+    return similarity_per_layer(table, sparsities, "svcca")
 
 
-def draw(name: str, table: pd.DataFrame, sparsity: float):
-    _, function, needs_sparsity = FIGURES[name]
-    return function(table, sparsity) if needs_sparsity else function(table)
+def similarity_cka(table: pd.DataFrame, sparsities: Mapping[str, float]):
+    return similarity_per_layer(table, sparsities, "cka")
+
+
+def draw(name: str, table: pd.DataFrame, sparsities: Mapping[str, float]):
+    """Figure ``name`` of :data:`pai.registry.FIGURES` from its table; ``sparsities``: each net's
+    analysis sparsity, for the figures drawn at one sparsity."""
+    figure = registry.FIGURES[name]
+    function = globals()[figure.function.rsplit(":", 1)[1]]
+    return function(table, sparsities) if figure.needs_sparsity else function(table)

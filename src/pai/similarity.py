@@ -1,4 +1,5 @@
-"""Layer-representation similarity of two trained nets (Blakeney et al. 2020; REFERENCE.md 7.5).
+"""Layer-representation similarity of two trained nets (Blakeney et al. 2020; docs/methods.md,
+"Representation similarity").
 
 Activations are datapoints x neurons (convolutional outputs average-pooled over space).
 - SVCCA as google/svcca: centre each neuron, keep the top singular directions that explain 99% of
@@ -11,11 +12,20 @@ convolution, pre-activation for a Linear), on a fixed, seeded subset of the test
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from . import storage
+from .data import TensorData
+from .distances import Run, comparisons
+from .nets import ArchSettings, build_net, prunable_names
+from .training import pick_device
 
 VARIANCE_KEPT = 0.99
 EPSILON = 1e-10  # google/svcca's regulariser: directions with less variance are dropped
@@ -115,3 +125,62 @@ def subset_indices(n_total: int, n_wanted: int, seed: int) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     chosen = torch.randperm(n_total, generator=generator)[: min(n_total, n_wanted)]
     return chosen.sort().values
+
+
+COLUMNS = ["net", "method", "sparsity", "seed", "comparison", "layer", "svcca", "cka"]
+Activations = dict[str, np.ndarray]
+
+
+def group_rows(
+    keys: Mapping[str, Any], runs: Sequence[Run], acts: Callable[[Run], Activations]
+) -> list[dict[str, Any]]:
+    """Similarity rows of one (net, sparsity, seed): the pairs of Singh & Liu's distances
+    (:func:`pai.distances.comparisons`), every compared layer. ``acts(run)`` gives a trained
+    run's activations."""
+    rows = []
+    for run, pair in comparisons(runs).items():
+        if pair is None:
+            continue
+        comparison, reference, other = pair
+        for row in compare(acts(reference), acts(other)):
+            rows.append({**keys, "method": run[0], "comparison": comparison, **row})
+    return [{column: row[column] for column in COLUMNS} for row in rows]
+
+
+def dense_rows(
+    net: str, seeds: Sequence[int], acts: Callable[[int], Activations]
+) -> list[dict[str, Any]]:
+    """The baseline: the dense net of each seed against that of the next seed."""
+    rows = []
+    for seed, next_seed in itertools.pairwise(seeds):
+        keys = {"net": net, "method": "dense", "sparsity": 0.0, "seed": seed}
+        for row in compare(acts(seed), acts(next_seed)):
+            rows.append({**keys, "comparison": f"dense seed {next_seed}", **row})
+    return [{column: row[column] for column in COLUMNS} for row in rows]
+
+
+class Probe:
+    """The activations of trained nets of one architecture on one fixed, seeded subset of the test
+    set (seed 0, whatever the runs' seeds: every net compared sees the same images)."""
+
+    def __init__(
+        self,
+        arch: str | ArchSettings,
+        dataset: TensorData,
+        examples: int,
+        device: str | None = None,
+    ):
+        chosen = subset_indices(len(dataset.test_y), examples, seed=0)
+        self.device = pick_device(device)
+        self.images = dataset.test_x[chosen].to(self.device)
+        self.model = build_net(arch, dataset.input_shape, dataset.num_classes).to(self.device)
+        self.layers = compared_layers(prunable_names(self.model))
+        self._cache: dict[str, Activations] = {}
+
+    def activations(self, path: str | os.PathLike) -> Activations:
+        """The activations of the trained weights in ``path`` (each file read once)."""
+        key = str(path)
+        if key not in self._cache:
+            self.model.load_state_dict(storage.load(path))
+            self._cache[key] = activations(self.model, self.images, self.layers)
+        return self._cache[key]

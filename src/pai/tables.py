@@ -1,4 +1,4 @@
-"""Aggregation of per-run files into tables, and Singh & Liu's Table 1 (DESIGN.md "Tables").
+"""Aggregation of per-run files into tables, and Singh & Liu's Table 1 (docs/design.md, "Tables").
 
 Every per-run file carries its own key columns, so aggregation concatenates and never parses
 paths.
@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from . import registry
 from .storage import RECOMPUTE_HINT, CorruptFileError
 
 KEYS = ["net", "method", "sparsity", "seed", "ablation"]
 TABLE1_COMPARISONS = ("reinit", "shuffle", "random")
-BENCHMARKS = ("magnitude_trained", "lottery")  # MtM's "highest known accuracy" at each sparsity
+# MtM's benchmarks, pruned after training: the "highest known accuracy" at each sparsity
+BENCHMARKS = tuple(m.name for m in registry.METHODS.values() if m.group == "benchmark")
 MATCHING_COLUMNS = [
     "net", "dense_accuracy", "dense_std", "dense_seeds", "matching_sparsity", "benchmark",
     "benchmark_accuracy", "benchmarks_run",
@@ -135,26 +137,55 @@ def add_regime(frame: pd.DataFrame, matching: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["benchmarks_run"])
 
 
-def regime_note(matching: pd.DataFrame, sparsity: float) -> str:
-    """Markdown lines saying per net whether ``sparsity`` is a matching or an extreme one."""
+def _at(frame: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataFrame:
+    """The rows of each net at that net's sparsity in ``sparsities``."""
+    wanted = frame["net"].map(lambda net: round(float(sparsities.get(net, math.nan)), 4))
+    return frame[frame["sparsity"].round(4) == wanted]
+
+
+def sparsity_note(asked: float, sparsities: Mapping[str, float]) -> str:
+    """A line for each net whose grid lacks ``analysis.table1_sparsity`` and whose Table 1 rows
+    and per-layer figures are at its nearest sparsity instead."""
+    moved = {net: at for net, at in sparsities.items() if round(at, 4) != round(asked, 4)}
+    if not moved:
+        return ""
+    lines = [
+        f"- {net}: its grid has no sparsity {asked:g}, so its rows are at {at:g}, the nearest"
+        for net, at in moved.items()
+    ]
+    return (
+        f"\nTable 1 asks for sparsity {asked:g} (`analysis.table1_sparsity`):\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def regime_note(matching: pd.DataFrame, sparsities: Mapping[str, float]) -> str:
+    """Markdown lines saying per net whether its Table 1 sparsity is a matching or an extreme
+    one."""
     lines = []
     for row in matching.itertuples(index=False):
+        if row.net not in sparsities:
+            continue
+        sparsity = sparsities[row.net]
         if not row.benchmarks_run:
-            lines.append(f"- {row.net}: no benchmark run, matching sparsity unknown")
+            lines.append(f"- {row.net} at {sparsity:g}: no benchmark run, regime unknown")
         elif math.isnan(row.matching_sparsity):
-            lines.append(f"- {row.net}: extreme (no benchmark reaches the dense accuracy)")
+            lines.append(
+                f"- {row.net} at {sparsity:g}: extreme (no benchmark reaches the dense accuracy)"
+            )
         else:
             regime = (
                 "matching" if round(sparsity, 4) <= round(row.matching_sparsity, 4) else "extreme"
             )
             lines.append(
-                f"- {row.net}: {regime} (matching up to {row.matching_sparsity:g}, "
+                f"- {row.net} at {sparsity:g}: {regime} (matching up to {row.matching_sparsity:g}, "
                 f"{row.benchmark} {row.benchmark_accuracy:.4f} vs dense "
                 f"{row.dense_accuracy:.4f} ± {row.dense_std:.4f})"
             )
     if not lines:
         return ""
-    return f"\nSparsity {sparsity:g} per net (see `matching.md`):\n\n" + "\n".join(lines) + "\n"
+    return "\nTable 1's sparsity per net (see `matching.md`):\n\n" + "\n".join(lines) + "\n"
 
 
 def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -164,29 +195,32 @@ def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(non_empty, ignore_index=True)
 
 
-def table1(distances: pd.DataFrame, sparsity: float) -> pd.DataFrame:
-    """Singh & Liu's Table 1: trained, all-entries W1, averaged over layers, then over seeds.
+def table1(distances: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataFrame:
+    """Singh & Liu's Table 1: trained, all-entries W1, averaged over layers, then over seeds,
+    each net at its sparsity in ``sparsities``.
 
-    Columns: net, method, reinit, reinit_std, shuffle, shuffle_std, random, random_std. The
-    standard deviation is over seeds (NaN with one seed).
+    Columns: net, method, sparsity, reinit, reinit_std, shuffle, shuffle_std, random,
+    random_std. The standard deviation is over seeds (NaN with one seed).
     """
-    columns = ["net", "method"]
+    columns = ["net", "method", "sparsity"]
     for comparison in TABLE1_COMPARISONS:
         columns += [comparison, f"{comparison}_std"]
-    chosen = distances[
-        (distances["stage"] == "trained")
-        & (distances["entries"] == "all")
-        & (distances["sparsity"].round(4) == round(sparsity, 4))
-        & distances["comparison"].isin(TABLE1_COMPARISONS)
+    chosen = _at(distances, sparsities)
+    chosen = chosen[
+        (chosen["stage"] == "trained")
+        & (chosen["entries"] == "all")
+        & chosen["comparison"].isin(TABLE1_COMPARISONS)
     ]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
     per_seed = (
-        chosen.groupby(["net", "method", "seed", "comparison"])["w1"]
+        chosen.groupby(["net", "method", "sparsity", "seed", "comparison"])["w1"]
         .mean()  # the mean over layers (NaN-skipping: a collapsed layer has no distance)
         .reset_index()
     )
-    summary = per_seed.groupby(["net", "method", "comparison"])["w1"].agg(["mean", "std"])
+    summary = per_seed.groupby(["net", "method", "sparsity", "comparison"])["w1"].agg(
+        ["mean", "std"]
+    )
     wide = summary.unstack("comparison")
     out = pd.DataFrame(index=wide.index)
     for comparison in TABLE1_COMPARISONS:
@@ -195,11 +229,11 @@ def table1(distances: pd.DataFrame, sparsity: float) -> pd.DataFrame:
     return out.reset_index()[columns]
 
 
-def flagged_note(runs: pd.DataFrame, sparsity: float) -> str:
-    """Markdown lines under Table 1 naming the runs at its sparsity whose numbers are not what
+def flagged_note(runs: pd.DataFrame, sparsities: Mapping[str, float]) -> str:
+    """Markdown lines under Table 1 naming the runs at its sparsities whose numbers are not what
     they seem: a layer pruned to nothing (its distance is skipped in the mean over layers) or a
     non-finite loss (its distances are NaN, so the cell shows none)."""
-    at = runs[runs["sparsity"].round(4) == round(sparsity, 4)]
+    at = _at(runs, sparsities)
     lines = []
     for flag, meaning in (
         ("layer_collapse", "a layer with no weights left (skipped in the mean over layers)"),

@@ -1,4 +1,5 @@
-"""Effective paths, nodes and weights of a mask (Pham et al. 2023; REFERENCE.md 7.4).
+"""Effective paths, nodes and weights of a mask (Pham et al. 2023; docs/methods.md, "Effective
+paths and nodes").
 
 The exact mask-product definition, not the proxy of the NPB code (which sets biases to 1 and counts
 spatial positions): the mask alone defines a graph whose nodes are neurons (Linear) or channels
@@ -17,17 +18,34 @@ unchanged, and a residual connection is one more edge (the identity, or the shor
 
 All of it comes from one forward and one backward pass of a copy of the net in which each
 prunable layer multiplies by its count matrix, in float64 (path counts of VGG-16 reach ~1e50).
+
+The graph is followed through the modules this module knows (:data:`FOLLOWED`). A plugin net with
+another kind of layer, or whose prunable weights are not Conv2d/Linear weights, cannot be measured
+this way: :func:`measure` raises :class:`Unsupported`, and the pipeline writes that reason into the
+topology table instead of numbers.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
+
+# leaf modules the flow passes through (prunable Conv2d/Linear layers become count matrices;
+# BatchNorm and pooling become the identity; ReLU, flattening and dropout leave counts as they are)
+FOLLOWED = (
+    nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, nn.AvgPool2d,
+    nn.AdaptiveAvgPool2d, nn.Flatten, nn.Identity, nn.Dropout,
+)  # fmt: skip
+
+
+class Unsupported(ValueError):
+    """The mask-product definition cannot follow this net's graph; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -95,15 +113,15 @@ def _is_shortcut(name: str) -> bool:
 
 def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> Topology:
     """Effective paths, weights and nodes of ``mask`` on the architecture of ``model`` (which is
-    not changed; its weights play no part). ``input_shape`` is C x H x W of one example."""
+    not changed; its weights play no part). ``input_shape`` is C x H x W of one example.
+    Raises :class:`Unsupported` for a net whose graph it cannot follow."""
+    check_followable(model, mask)
     flow_net = copy.deepcopy(model)
     flows: dict[str, _Flow] = {}
     for name, kept in mask.items():
         module_name = name.removesuffix(".weight")
         layer = flow_net.get_submodule(module_name)
         conv = isinstance(layer, nn.Conv2d)
-        if not conv and not isinstance(layer, nn.Linear):
-            raise TypeError(f"{name}: topology handles Conv2d and Linear layers, not {layer}")
         kept = kept.to(torch.float64)
         counts = kept.sum(dim=(2, 3)) if conv else kept
         flows[name] = _Flow(counts, conv)
@@ -120,8 +138,13 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
     shape = (1, channels, 1, 1) if first.conv else (1, channels, height, width)
     ones = torch.ones(shape, dtype=torch.float64, requires_grad=True)
     flow_net.eval()
-    total = flow_net(ones).sum()  # ReLU and average pooling leave non-negative counts unchanged
+    try:
+        total = flow_net(ones).sum()  # ReLU and average pooling leave non-negative counts as is
+    except (RuntimeError, TypeError, ValueError) as err:
+        raise Unsupported(f"the count-matrix copy of the net fails: {err}") from err
     paths = float(total.detach())
+    if not math.isfinite(paths) or paths < 0:
+        raise Unsupported(f"the path count came out as {paths}: the net's forward is not a flow")
     if paths > 0:
         total.backward()
 
@@ -182,3 +205,77 @@ def _replace(root: nn.Module, name: str, new: nn.Module) -> None:
     parent_name, _, child = name.rpartition(".")
     parent = root.get_submodule(parent_name) if parent_name else root
     setattr(parent, child, new)
+
+
+def check_followable(model: nn.Module, mask: Mapping[str, torch.Tensor]) -> None:
+    """Raise :class:`Unsupported` unless every prunable weight is a Conv2d or Linear weight and
+    every other parametrised or leaf module is one the flow passes through."""
+    modules = dict(model.named_modules())
+    prunable_modules = set()
+    for name in mask:
+        module_name = name.removesuffix(".weight")
+        layer = modules.get(module_name)
+        if not name.endswith(".weight") or not isinstance(layer, nn.Conv2d | nn.Linear):
+            raise Unsupported(f"{name} is not the weight of a Conv2d or Linear layer")
+        if isinstance(layer, nn.Conv2d) and layer.groups != 1:
+            raise Unsupported(f"{module_name} is a grouped convolution")
+        prunable_modules.add(module_name)
+    for name, module in modules.items():
+        leaf = not any(True for _ in module.children())
+        if isinstance(module, nn.Conv2d | nn.Linear) and name not in prunable_modules:
+            raise Unsupported(f"{name} ({type(module).__name__}) is not pruned")
+        empty_container = isinstance(module, nn.Sequential | nn.ModuleList | nn.ModuleDict)
+        if leaf and not isinstance(module, FOLLOWED) and not empty_container:
+            raise Unsupported(f"{name} is a {type(module).__name__}, which the flow cannot follow")
+
+
+Run = tuple[str, str]  # (method, ablation)
+
+
+def group_rows(
+    keys: Mapping[str, Any],
+    runs: Sequence[Run],
+    mask_of: Callable[[Run], Mapping[str, torch.Tensor]],
+    model: nn.Module,
+    input_shape: Sequence[int],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The topology rows (one per run and prunable layer, the run's totals repeated) and the
+    per-channel sparsity rows (one per run and threshold) of one (net, sparsity, seed).
+
+    A run whose net :func:`measure` cannot follow gets one row with ``supported`` False, the
+    reason, and no numbers."""
+    topology_rows, channel_rows = [], []
+    for method, ablation in runs:
+        mask = mask_of((method, ablation))
+        run = {**keys, "method": method, "ablation": ablation}
+        shares = channel_sparsity_shares(mask)
+        channel_rows += [
+            {**run, "threshold": s, "share": share}
+            for s, share in zip(CHANNEL_THRESHOLDS, shares, strict=True)
+        ]
+        try:
+            measured = measure(model, mask, input_shape)
+        except Unsupported as err:
+            topology_rows.append(
+                {**run, **dict.fromkeys(SUMMARY, math.nan), "supported": False, "reason": str(err)}
+            )
+            continue
+        summary = {column: getattr(measured, column) for column in SUMMARY}
+        for index, layer in enumerate(measured.layers):
+            topology_rows.append(
+                {
+                    **run,
+                    **summary,
+                    "supported": True,
+                    "reason": "",
+                    "layer_index": index,
+                    **vars(layer),
+                }
+            )
+    return topology_rows, channel_rows
+
+
+SUMMARY = (
+    "paths_log10", "effective_nodes", "total_nodes", "effective_weights", "kept_weights",
+    "effective_sparsity",
+)  # fmt: skip

@@ -53,7 +53,11 @@ HISTORY_COLUMNS = (
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyperparameters; defaults are open_lth's LeNet-300-100 (REFERENCE.md section 3)."""
+    """Hyperparameters; defaults are open_lth's LeNet-300-100 (docs/methods.md, "Training").
+
+    A net's values come from its config entry over its architecture's defaults
+    (:attr:`pai.registry.Architecture.defaults`); :meth:`from_settings` reads them.
+    """
 
     epochs: int = 40
     batch_size: int = 128
@@ -82,17 +86,13 @@ class TrainConfig:
             raise ValueError(f"warmup_epochs must be non-negative, got {self.warmup_epochs}")
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
 
-
-# open_lth defaults per architecture (REFERENCE.md section 3)
-DEFAULT_CONFIGS = {
-    "lenet300": TrainConfig(),
-    "resnet20": TrainConfig(
-        epochs=160, momentum=0.9, weight_decay=1e-4, milestones=(80, 120), gamma=0.1
-    ),
-    "vgg16": TrainConfig(
-        epochs=160, momentum=0.9, weight_decay=1e-4, milestones=(80, 120), gamma=0.1
-    ),
-}
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object], **extra) -> TrainConfig:
+        """A config from a net's training settings (a rule's params), refusing unknown keys."""
+        unknown = sorted(set(settings) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown training settings {unknown}")
+        return cls(**{**settings, **extra})
 
 
 @dataclass

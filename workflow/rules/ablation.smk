@@ -3,17 +3,17 @@
 
 rule apply_ablation:
     input:
-        weights=start_weights,
-        mask=f"results/masks/{RUN}/mask.pt",
+        weights=method_weights,
+        mask=rules.make_mask.output.mask,
     output:
-        per_ablation("start.pt"),
+        **per_ablation("start", f"{RUN_FOLDER}/start.pt"),
     log:
         f"logs/apply_ablation/{RUN}.log",
     conda:
-        "../../envs/pai.yaml"
+        ENV
     params:
-        arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
+        arch=arch_settings,
+        dataset=dataset_shape,
         ablations=ABLATIONS,
     script:
         "../scripts/apply_ablation.py"

@@ -1,28 +1,46 @@
-# aggregate_results: every per-run file concatenated into tables, Singh & Liu's Table 1, and
-# MtM's matching sparsity per net (from the dense runs and the benchmarks), which marks every
-# row of the run tables as "matching" or "extreme".
+# aggregate_results: every run's and every group's files concatenated into tables, Singh & Liu's
+# Table 1, and MtM's matching sparsity per net (from the dense runs and the benchmarks), which
+# marks every row of the run tables as "matching" or "extreme".
 
 
 rule aggregate_results:
     input:
-        runs=[path for cell in cells() for path in run_paths(cell, "run.json")],
+        runs=[
+            fill(rules.train_model.output[file_key("run", ablation)], **cell)
+            for cell in STUDY.cells()
+            for ablation in ABLATIONS
+        ],
         histories=[
-            path for cell in cells() for path in run_paths(cell, "history.parquet")
+            fill(rules.train_model.output[file_key("history", ablation)], **cell)
+            for cell in STUDY.cells()
+            for ablation in ABLATIONS
         ],
         distances=[
-            path for cell in cells() for path in run_paths(cell, "distances.parquet")
+            fill(rules.compute_distances.output.distances, **group)
+            for group in STUDY.groups()
         ],
         topology=[
-            path for cell in cells() for path in run_paths(cell, "topology.parquet")
-        ],
-        similarity=[
-            path for cell in cells() for path in run_paths(cell, "similarity.parquet")
+            fill(rules.measure_topology.output.topology, **group)
+            for group in STUDY.groups()
         ],
         channels=[
-            path for cell in cells() for path in run_paths(cell, "channels.parquet")
+            fill(rules.measure_topology.output.channels, **group)
+            for group in STUDY.groups()
         ],
-        dense_similarity=dense_similarity_paths(),
-        dense=dense_paths("run.json"),
+        similarity=[
+            fill(rules.compute_similarity.output.similarity, **group)
+            for group in STUDY.groups()
+        ],
+        dense_similarity=[
+            fill(rules.dense_similarity.output.similarity, net=net)
+            for net in STUDY.nets
+            if len(STUDY.grid_net(net).seeds) >= 2
+        ],
+        dense=[
+            fill(rules.train_dense.output.run, net=net, seed=seed)
+            for net in STUDY.nets
+            for seed in STUDY.grid_net(net).seeds
+        ],
     output:
         runs="results/tables/runs.parquet",
         layers="results/tables/layers.parquet",
@@ -36,19 +54,20 @@ rule aggregate_results:
         matching_md=report(
             "results/tables/matching.md",
             caption="../report/matching.rst",
-            category="Tables",
+            category=registry.PAPERS[0],
         ),
         table1="results/tables/table1.csv",
         table1_md=report(
             "results/tables/table1.md",
             caption="../report/table1.rst",
-            category="Tables",
+            category=registry.PAPERS[1],
         ),
     log:
         "logs/aggregate_results.log",
     conda:
-        "../../envs/pai.yaml"
+        ENV
     params:
         table1_sparsity=config["analysis"]["table1_sparsity"],
+        analysis_sparsities=STUDY.analysis_sparsities(),
     script:
         "../scripts/aggregate_results.py"

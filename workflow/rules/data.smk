@@ -1,4 +1,5 @@
-# download_data: fetch and verify a dataset once; consumers depend on its manifest.
+# download_data: fetch (or build, or read from its folder) one dataset once and keep it as one
+# tensor file that every later job loads.
 
 
 rule download_data:
@@ -8,8 +9,8 @@ rule download_data:
     log:
         "logs/download_data/{dataset}.log",
     conda:
-        "../../envs/pai.yaml"
+        ENV
     params:
-        dataset=lambda wildcards: dataset_params(wildcards.dataset),
+        dataset=download_settings,
     script:
         "../scripts/download_data.py"

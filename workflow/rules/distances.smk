@@ -1,21 +1,19 @@
 # compute_distances: per-layer W1 of each ablated run against the same method's unmodified run,
 # and of the random method's unmodified run against each method's unmodified run (Singh & Liu).
-# One job per (net, sparsity, seed) covers every method: distances take well under a second,
-# a process start takes seconds.
+# One job and one table per (net, sparsity, seed) covers every method: distances take well under
+# a second, a process start takes seconds, and every file is a node Snakemake plans.
 
 
 rule compute_distances:
     input:
-        starts=lambda wildcards: distance_group_paths(wildcards, "start.pt"),
-        trained=lambda wildcards: distance_group_paths(wildcards, "trained.pt"),
+        unpack(group_files(["start", "trained"])),
     output:
-        distance_outputs("distances.parquet"),
+        distances=f"{GROUP}/distances.parquet",
     log:
         "logs/compute_distances/net={net}/sparsity={sparsity}/seed={seed}.log",
     conda:
-        "../../envs/pai.yaml"
+        ENV
     params:
-        methods=METHODS,
-        ablations=ABLATIONS,
+        runs=group_run_list,
     script:
         "../scripts/compute_distances.py"

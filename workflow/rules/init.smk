@@ -1,15 +1,15 @@
-# init_weights: the dense initialisation of a net for one seed (open_lth initialisers).
+# init_weights: the dense initialisation of a net for one seed (open_lth's, or a plugin's own).
 
 
 rule init_weights:
     output:
-        "results/init/net={net}/seed={seed}/weights.pt",
+        weights="results/init/net={net}/seed={seed}/weights.pt",
     log:
         "logs/init_weights/net={net}/seed={seed}.log",
     conda:
-        "../../envs/pai.yaml"
+        ENV
     params:
-        arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
+        arch=arch_settings,
+        dataset=dataset_shape,
     script:
         "../scripts/init_weights.py"

@@ -1,33 +1,26 @@
-# make_mask: the method's mask at one sparsity, and its inversion when the grid asks for it.
-# lottery: round r's ranking from round r-1 (pai.lottery), kept in the mask file for round r+1.
+# make_mask: a method's mask at one sparsity, and its inversion where the grid runs invert.
+# make_lottery_mask: IMP round r's ranking from round r-1 (pai.lottery), kept in the mask file
+# for round r+1, and the masks it gives.
 
 
 rule make_mask:
     input:
         unpack(mask_inputs),
     output:
-        f"results/masks/{RUN}/mask.pt",
+        mask=f"results/masks/{RUN}/mask.pt",
     log:
         f"logs/make_mask/{RUN}.log",
     benchmark:
         f"results/benchmarks/make_mask/{RUN}.tsv"
     wildcard_constraints:
-        method="|".join(m for m in config["grid"]["methods"] if m != "lottery")
-        or "none",
+        method="|".join(m.name for m in STUDY.methods.values() if m.schedule != "lottery"),
     conda:
-        "../../envs/pai.yaml"
+        ENV
     params:
-        arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
-        rankings=["unmodified", "invert"] if "invert" in ABLATIONS else ["unmodified"],
-        lottery_round=lambda wildcards: (
-            lottery_round(wildcards.sparsity) if wildcards.method == "lottery" else 0
-        ),
-        synflow_iterations=lambda wildcards: (
-            config["scoring"]["synflow_iterations"]
-            if wildcards.method == "synflow"
-            else 0
-        ),
+        method=method_settings,
+        arch=arch_settings,
+        dataset=scoring_dataset,
+        rankings=RANKINGS,
     script:
         "../scripts/make_mask.py"
 
@@ -35,10 +28,23 @@ rule make_mask:
 # The lottery's masks form a chain through the rounds' training (mask r -> round r -> mask r+1),
 # so they are a rule of their own: the Slurm profile groups make_mask with apply_ablation, and a
 # group may not depend on itself through jobs outside it.
-use rule make_mask as make_lottery_mask with:
+rule make_lottery_mask:
+    input:
+        unpack(lottery_mask_inputs),
+    output:
+        mask=f"results/masks/{RUN}/mask.pt",
     log:
         f"logs/make_lottery_mask/{RUN}.log",
     benchmark:
         f"results/benchmarks/make_lottery_mask/{RUN}.tsv"
     wildcard_constraints:
-        method="lottery",
+        method="|".join(m.name for m in STUDY.methods.values() if m.schedule == "lottery"),
+    conda:
+        ENV
+    params:
+        arch=arch_settings,
+        dataset=dataset_shape,
+        rankings=RANKINGS,
+        round=lottery_round_index,
+    script:
+        "../scripts/make_lottery_mask.py"

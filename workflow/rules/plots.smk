@@ -1,36 +1,30 @@
-# plot_<figure>: one figure per rule, PNG and PDF, drawn from one aggregated table
-# (pai.plots.FIGURES draws it; workflow/report/<figure>.rst is its caption in the report).
+# plot_<figure>: one figure per rule, PNG and PDF, drawn from one aggregated table. The figures
+# are pai.registry.FIGURES; workflow/report/<figure>.rst is each one's caption in the report.
 
-FIGURE_TABLES = {
-    "accuracy": "runs",
-    "ablations": "runs",
-    "distances": "distances",
-    "layer_density": "layers",
-    "training_curves": "histories",
-    "topology": "topology",
-    "channel_sparsity": "channels",
-    "similarity_svcca": "similarity",
-    "similarity_cka": "similarity",
-    "ablation_effects": "ablation_effects",
+# every table a figure is drawn from, by name
+TABLE_FILES = {
+    **dict(rules.aggregate_results.output.items()),
+    "ablation_effects": rules.compute_statistics.output.effects,
 }
 
 
-for figure, table in FIGURE_TABLES.items():
+for figure in registry.FIGURES.values():
 
     rule:
         name:
-            f"plot_{figure}"
+            f"plot_{figure.name}"
         input:
-            table=f"results/tables/{table}.parquet",
+            table=TABLE_FILES[figure.table],
         output:
             **figure_outputs(figure),
         log:
-            f"logs/plot/{figure}.log",
+            f"logs/plot/{figure.name}.log",
         conda:
-            "../../envs/pai.yaml"
+            ENV
         params:
-            figure=figure,
+            figure=figure.name,
             plots=config["plots"],
-            sparsity=config["analysis"]["table1_sparsity"],
+            sparsities=STUDY.analysis_sparsities(),
+            methods=STUDY.grid_methods,
         script:
             "../scripts/plot_figure.py"

@@ -1,25 +1,23 @@
-# score_weights: scores of a one-shot method, computed once per net, method and seed and shared
-# by every sparsity. SynFlow scores and prunes in turn, so make_mask runs it directly.
+# score_weights: the scores of a one-shot method, computed once per net, method and seed and shared
+# by every sparsity. Iterative methods (SynFlow) score and prune in turn, inside make_mask.
 
 
 rule score_weights:
     input:
         unpack(scoring_inputs),
     output:
-        "results/scores/net={net}/method={method}/seed={seed}/scores.pt",
+        scores="results/scores/net={net}/method={method}/seed={seed}/scores.pt",
     log:
         "logs/score_weights/net={net}/method={method}/seed={seed}.log",
     benchmark:
         "results/benchmarks/score_weights/net={net}/method={method}/seed={seed}.tsv"
     wildcard_constraints:
-        method="|".join(ONE_SHOT_METHODS),
+        method="|".join(m.name for m in STUDY.methods.values() if m.one_shot),
     conda:
-        "../../envs/pai.yaml"
+        ENV
     params:
-        arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
-        scoring=lambda wildcards: (
-            config["scoring"] if wildcards.method in DATA_METHODS else {}
-        ),
+        method=method_settings,
+        arch=arch_settings,
+        dataset=scoring_dataset,
     script:
         "../scripts/score_weights.py"

@@ -1,28 +1,32 @@
-# train_model: train every ablation run of one cell in one job (one process start, one dataset
-# load for four runs). Each run checkpoints every epoch in its own folder and resumes from it.
+# train_model: every ablation run of one cell in one job (one process start, one dataset load for
+# four runs). Each run checkpoints every epoch in its own folder and resumes from it.
+# train_dense: the unpruned net of each seed: the dense baseline (similarity, matching sparsity),
+# what MtM's benchmarks prune, and (rewind.pt) where lottery rounds restart.
+# train_lottery_round: IMP round r, its mask on the rewind point, trained from the rewind
+# iteration to the end; its weights rank round r+1. Round 0 is the dense run.
 
 
 rule train_model:
     input:
-        starts=lambda wildcards: run_paths(wildcards, "start.pt"),
-        dataset=lambda wildcards: dataset_ready(net_spec(wildcards)["dataset"]),
+        **rules.apply_ablation.output,
+        dataset=dataset_tensors,
     output:
-        trained=per_ablation("trained.pt"),
-        history=per_ablation("history.parquet"),
-        run=per_ablation("run.json"),
+        **per_ablation("trained", f"{RUN_FOLDER}/trained.pt"),
+        **per_ablation("history", f"{RUN_FOLDER}/history.parquet"),
+        **per_ablation("run", f"{RUN_FOLDER}/run.json"),
     log:
         f"logs/train_model/{RUN}.log",
     benchmark:
         f"results/benchmarks/train_model/{RUN}.tsv"
     conda:
-        "../../envs/pai.yaml"
+        ENV
     threads: 1
     resources:
         gpu=config["training"]["gpus"],
     params:
-        arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
-        training=lambda wildcards: training_spec(wildcards),
+        arch=arch_settings,
+        dataset=dataset_identity,
+        training=training_settings,
         device=config["training"]["device"],
         ablations=ABLATIONS,
         start_iteration=start_iteration,
@@ -30,17 +34,37 @@ rule train_model:
         "../scripts/train_model.py"
 
 
-# train_lottery_round: IMP round r (lottery-ticket rewinding) trained from the rewind point with
-# round r's mask; its weights rank the weights of round r+1. Round 0 is the dense run.
+rule train_dense:
+    input:
+        init=rules.init_weights.output.weights,
+        dataset=dataset_tensors,
+    output:
+        trained=f"{DENSE}/trained.pt",
+        history=f"{DENSE}/history.parquet",
+        run=f"{DENSE}/run.json",
+        rewind=f"{DENSE}/rewind.pt",
+    log:
+        "logs/train_dense/net={net}/seed={seed}.log",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=config["training"]["gpus"],
+    params:
+        arch=arch_settings,
+        dataset=dataset_identity,
+        training=training_settings,
+        device=config["training"]["device"],
+        rewind_iteration=rewind_iteration,
+    script:
+        "../scripts/train_dense.py"
 
 
 rule train_lottery_round:
     input:
-        rewind=f"{DENSE}/rewind.pt",
-        mask=lambda wildcards: lottery_mask(
-            wildcards.net, wildcards.seed, int(wildcards.round)
-        ),
-        dataset=lambda wildcards: dataset_ready(net_spec(wildcards)["dataset"]),
+        rewind=rules.train_dense.output.rewind,
+        mask=lottery_round_mask,
+        dataset=dataset_tensors,
     output:
         trained=f"{LOTTERY_ROUND}/trained.pt",
         history=f"{LOTTERY_ROUND}/history.parquet",
@@ -50,16 +74,16 @@ rule train_lottery_round:
     benchmark:
         "results/benchmarks/train_lottery_round/net={net}/seed={seed}/round={round}.tsv"
     conda:
-        "../../envs/pai.yaml"
+        ENV
     threads: 1
     resources:
         gpu=config["training"]["gpus"],
     params:
-        arch=lambda wildcards: net_spec(wildcards)["arch"],
-        dataset=lambda wildcards: dataset_spec(net_spec(wildcards)["dataset"]),
-        training=lambda wildcards: training_spec(wildcards),
+        arch=arch_settings,
+        dataset=dataset_identity,
+        training=training_settings,
         device=config["training"]["device"],
-        sparsity=lambda wildcards: lottery_label(int(wildcards.round)),
+        sparsity=round_sparsity,
         start_iteration=rewind_iteration,
     script:
         "../scripts/train_lottery_round.py"

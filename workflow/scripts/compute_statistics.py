@@ -1,25 +1,20 @@
 """compute_statistics: ablation effects on accuracy with 95% t intervals over seeds, and Singh &
-Liu's claim as paired tests over (seed, layer)."""
+Liu's claim as paired tests."""
 
-import sys
-from pathlib import Path
-
-# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
-sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-from pai import pipeline, stats, tables
+from pai import pipeline, stats, storage, tables
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 inputs, output = snakemake.input, snakemake.output
-runs = pipeline.read_parquet(inputs.runs)
+runs = storage.read_parquet(inputs.runs)
 effects = stats.ablation_effects(runs)
 # each effect says whether its sparsity is a matching or an extreme one (MtM's split)
 regimes = runs[["net", "sparsity", "regime"]].drop_duplicates()
 effects = effects.merge(regimes, on=["net", "sparsity"], how="left")
-tests = stats.distance_tests(pipeline.read_parquet(inputs.distances))
+tests = stats.distance_tests(storage.read_parquet(inputs.distances))
 for frame, parquet, markdown in (
     (effects, output.effects, output.effects_md),
     (tests, output.tests, output.tests_md),
 ):
-    pipeline.write_parquet(frame, parquet)
-    pipeline.write_text(tables.markdown(frame), markdown)
+    storage.write_parquet(frame, parquet)
+    storage.write_text(tables.markdown(frame), markdown)
 pipeline.end_job()

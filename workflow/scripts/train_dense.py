@@ -2,31 +2,37 @@
 the similarity analysis and of matching sparsity; MtM's after-training benchmarks prune it, and
 its state at the rewind iteration is where lottery rounds restart)."""
 
-import sys
 from pathlib import Path
 
-# the pai library lives in src/ of this repository; this works with or without `pip install -e .`
-sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1] / "src"))
-from pai import masks, nets, pipeline, storage
+from pai import data, masks, nets, pipeline, runs, storage
+from pai.training import TrainConfig
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
-dataset = pipeline.load_cached_data(snakemake.input.dataset)
+seed = int(wildcards.seed)
+dataset = data.load_cached(snakemake.input.dataset)
 model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
 model.load_state_dict(storage.load(snakemake.input.init))
 start = {"weights": model.state_dict(), "mask": masks.ones_mask(model)}
 checkpoint = Path(output.trained).with_name("checkpoint.pt")
-result = pipeline.train_and_write(
+result = runs.train_and_write(
     model,
     start,
     dataset,
-    params,
-    seed=int(wildcards.seed),
+    TrainConfig.from_settings(params.training),
+    seed=seed,
+    device=pipeline.device(params.device),
     checkpoint=checkpoint,
-    keys={"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": int(wildcards.seed)},
-    details={"ablation": "unmodified", "rewind_iteration": params.rewind_iteration},
+    keys={"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": seed},
+    details={
+        "arch": params.arch["name"],
+        "dataset": params.dataset["name"],
+        "training": params.training,
+        "ablation": "unmodified",
+        "rewind_iteration": params.rewind_iteration,
+    },
     paths=output,
-    job_provenance=pipeline.provenance(Path(snakemake.scriptdir).parents[1]),
+    provenance=pipeline.provenance(),
     snapshot_iteration=params.rewind_iteration,
 )
 storage.save(result.snapshot, output.rewind)

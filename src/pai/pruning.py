@@ -1,0 +1,234 @@
+"""From a method's settings to its scores and masks, for built-in and plugin methods alike.
+
+A method's settings (:meth:`pai.study.Study.method_settings`) name its score function, the end of
+the ranking it keeps and its schedule:
+
+- ``one_shot``: score once (the pipeline's score_weights job, shared by every sparsity), keep the
+  best ``round((1 - sparsity) N)`` weights globally (:func:`pai.masks.global_mask`);
+- ``iterative``: SynFlow's exponential schedule: ``rounds`` rounds, after round t the mask keeps
+  ``round(N density^(t / T))`` weights, each round scoring a copy of the net with the pruned
+  weights zeroed and ranking only the survivors (docs/methods.md, "Iterative pruning");
+- ``lottery``: IMP's rounds of training and pruning (:mod:`pai.lottery`), the rounds' masks made
+  by :func:`lottery_masks`.
+
+Every score a function returns is checked before it is ranked: one tensor per prunable weight, of
+that weight's shape, finite. A problem stops the job with an error naming the method and its
+function, before anything is trained.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import lottery, registry
+from .masks import Mask, apply_mask, flatten, global_mask, keep_count, ones_mask, select, unflatten
+from .nets import prunable_names
+from .plugins import PluginError, load
+from .data import ScoringData
+
+MethodSettings = Mapping[str, Any]
+RANKINGS = ("unmodified", "invert")  # the two masks a method's ranking gives
+
+
+def keep_end(settings: MethodSettings, invert: bool = False) -> str:
+    """Which end of the ranking the method keeps; the inversion keeps the other."""
+    keep = settings["keep"]
+    if keep not in registry.KEEP_ENDS:
+        raise ValueError(f"keep must be one of {registry.KEEP_ENDS}, got {keep!r}")
+    if not invert:
+        return keep
+    return "lowest" if keep == "highest" else "highest"
+
+
+def _is_plugin(settings: MethodSettings) -> bool:
+    return settings["name"] not in registry.METHODS
+
+
+def _where(settings: MethodSettings) -> str:
+    if _is_plugin(settings):
+        return f"plugins.methods.{settings['name']} ({settings['function']})"
+    return f"method {settings['name']} ({settings['function']})"
+
+
+def score_function(settings: MethodSettings, base: str | Path = ".") -> Callable[..., Any]:
+    if not _is_plugin(settings):
+        module, function = settings["function"].rsplit(":", 1)
+        return getattr(importlib.import_module(module), function)
+    return load(settings["function"], base, f"plugins.methods.{settings['name']}.function")
+
+
+def check_scores(
+    scores: Any, model: nn.Module, settings: MethodSettings
+) -> dict[str, torch.Tensor]:
+    """The scores in the net's prunable order, or a :class:`PluginError` saying what is wrong."""
+    where = _where(settings)
+    if not isinstance(scores, Mapping):
+        raise PluginError(
+            f"{where}: returned {type(scores).__name__}; expected a dict of weight name -> scores"
+        )
+    params = dict(model.named_parameters())
+    names = prunable_names(model)
+    missing = [name for name in names if name not in scores]
+    if missing:
+        raise PluginError(f"{where}: no scores for the prunable weights {missing}")
+    extra = [name for name in scores if name not in names]
+    if extra:
+        raise PluginError(f"{where}: scores for {extra}, which are not prunable weights")
+    checked = {}
+    for name in names:
+        value = scores[name]
+        if not isinstance(value, torch.Tensor):
+            raise PluginError(f"{where}: the scores of {name} are a {type(value).__name__}")
+        if value.shape != params[name].shape:
+            raise PluginError(
+                f"{where}: the scores of {name} have shape {tuple(value.shape)}, "
+                f"the weight has {tuple(params[name].shape)}"
+            )
+        value = value.detach().cpu()
+        if not value.is_floating_point():
+            value = value.to(torch.float64)
+        if not bool(torch.isfinite(value).all()):
+            bad = int((~torch.isfinite(value)).sum())
+            raise PluginError(f"{where}: {bad} scores of {name} are not finite (NaN or inf)")
+        checked[name] = value
+    return checked
+
+
+def _score(
+    function: Callable[..., Any],
+    settings: MethodSettings,
+    net: nn.Module,
+    data: ScoringData | None,
+    seed: int,
+) -> Any:
+    try:
+        return function(net=net, data=data, seed=seed, **settings.get("options", {}))
+    except TypeError as err:
+        if _is_plugin(settings):
+            raise PluginError(f"{_where(settings)}: calling it failed: {err}") from err
+        raise
+
+
+def scores(
+    settings: MethodSettings,
+    model: nn.Module,
+    *,
+    seed: int,
+    data: ScoringData | None = None,
+    base: str | Path = ".",
+) -> dict[str, torch.Tensor]:
+    """The checked scores of a one-shot method, computed on a copy of ``model``."""
+    if settings["schedule"] != "one_shot":
+        raise ValueError(f"{_where(settings)} is {settings['schedule']}: it has no single score")
+    if settings["data"] and data is None:
+        raise ValueError(f"{_where(settings)} needs the scoring subset (data)")
+    function = score_function(settings, base)
+    found = _score(function, settings, copy.deepcopy(model), data if settings["data"] else None, seed)
+    return check_scores(found, model, settings)
+
+
+def iterative_mask(
+    settings: MethodSettings,
+    model: nn.Module,
+    sparsity: float,
+    *,
+    seed: int,
+    data: ScoringData | None = None,
+    invert: bool = False,
+    base: str | Path = ".",
+) -> Mask:
+    """The mask of an iterative method (SynFlow's schedule; see the module docstring)."""
+    rounds = int(settings["rounds"])
+    if rounds < 1:
+        raise ValueError(f"{_where(settings)}: rounds must be at least 1, got {rounds}")
+    keep = keep_end(settings, invert)
+    function = score_function(settings, base)
+    names = prunable_names(model)
+    params = dict(model.named_parameters())
+    like = {name: params[name] for name in names}
+    mask = ones_mask(model)
+    total = sum(m.numel() for m in mask.values())
+    final = keep_count(total, sparsity)
+    density = final / total
+    alive = flatten(mask, names)
+    for t in range(1, rounds + 1):
+        net = copy.deepcopy(model)
+        apply_mask(net, mask)
+        found = check_scores(_score(function, settings, net, data, seed), model, settings)
+        count = final if t == rounds else max(final, round(total * density ** (t / rounds)))
+        alive = select(flatten(found, names), count, keep, eligible=alive)
+        mask = unflatten(alive, like, names)
+    return {name: m.cpu() for name, m in mask.items()}
+
+
+def cell_masks(
+    settings: MethodSettings,
+    model: nn.Module,
+    sparsity: float,
+    *,
+    seed: int,
+    data: ScoringData | None = None,
+    precomputed: Mapping[str, torch.Tensor] | None = None,
+    rankings: Sequence[str] = RANKINGS,
+    base: str | Path = ".",
+) -> dict[str, Mask]:
+    """The masks of one cell: ``{"unmodified": ..., "invert": ...}`` (those in ``rankings``).
+
+    A one-shot method ranks ``precomputed`` scores (the score_weights job's), or scores ``model``
+    itself; an iterative method prunes ``model`` in rounds, once per ranking.
+    """
+    for ranking in rankings:
+        if ranking not in RANKINGS:
+            raise ValueError(f"unknown ranking {ranking!r}; known: {RANKINGS}")
+    if settings["schedule"] == "lottery":
+        raise ValueError("lottery masks come from IMP's rounds: use lottery_masks")
+    result = {}
+    if settings["schedule"] == "iterative":
+        for ranking in rankings:
+            result[ranking] = iterative_mask(
+                settings,
+                model,
+                sparsity,
+                seed=seed,
+                data=data,
+                invert=ranking == "invert",
+                base=base,
+            )
+        return result
+    if precomputed is None:
+        ranked = scores(settings, model, seed=seed, data=data, base=base)
+    else:
+        ranked = check_scores(precomputed, model, settings)
+    for ranking in rankings:
+        result[ranking] = global_mask(ranked, sparsity, keep=keep_end(settings, ranking == "invert"))
+    return result
+
+
+def lottery_masks(
+    round_index: int,
+    sparsity: float,
+    trained: Mapping[str, torch.Tensor],
+    previous: Mapping[str, Any] | None,
+    model: nn.Module,
+    rankings: Sequence[str] = RANKINGS,
+) -> dict[str, Any]:
+    """IMP round ``round_index``'s ranking, from round r-1's trained weights and its mask file
+    (``previous``; None for round 1, whose ranking comes from the dense run), and the masks it
+    gives at ``sparsity``. The ranking is kept in the result for round r+1."""
+    if previous is None:
+        previous_mask = ones_mask(model)
+        previous_ranking = lottery.first_ranking(previous_mask)
+    else:
+        previous_mask, previous_ranking = previous["unmodified"], previous["ranking"]
+    ranking = lottery.next_ranking(round_index, trained, previous_mask, previous_ranking)
+    result: dict[str, Any] = {"ranking": ranking}
+    for name in rankings:
+        result[name] = global_mask(ranking, sparsity, keep="lowest" if name == "invert" else "highest")
+    return result

@@ -1,0 +1,291 @@
+"""Every built-in name of the pipeline, listed once, with what planning needs to know of it.
+
+Methods, ablations, architectures, datasets and figures each have one table here. The Snakefile,
+the config check, the library, the plots and the docs all read these tables, and plugins (named in
+the config's ``plugins:``) join them through :mod:`pai.study`. A test fails when any other file
+holds its own list of these names.
+
+This module imports neither torch nor anything heavy: Snakemake imports it while planning. Code is
+named by reference (``"module:function"``, or ``"path/to/file.py:function"`` for plugins) and
+imported only by the jobs that run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+KEEP_ENDS = ("highest", "lowest")
+# how a method turns scores into a mask: once; in rounds on an exponential schedule, each round
+# ranking only the survivors (SynFlow); or IMP's rounds of training and pruning (pai.lottery)
+SCHEDULES = ("one_shot", "iterative", "lottery")
+# which weights a method scores and its runs start from: the init, the trained dense net
+# (pruning after training), or the dense run's rewind point (lottery-ticket rewinding)
+STARTS = ("init", "trained", "rewind")
+# how figures group methods: random pruning, pruning at initialization, MtM's benchmarks (pruned
+# after training), and methods brought in by the user
+METHOD_GROUPS = ("random", "pai", "benchmark", "plugin")
+
+
+@dataclass(frozen=True)
+class Method:
+    """A pruning method: its score function and how the pipeline treats it."""
+
+    name: str
+    function: str  # "module:function" (built-ins) or a plugin reference
+    summary: str
+    keep: str = "highest"  # which end of the ranking the method keeps; invert keeps the other
+    data: bool = False  # scores on the class-balanced scoring subset
+    schedule: str = "one_shot"
+    rounds: int | None = None  # iterative: rounds when nothing else says
+    rounds_setting: str | None = None  # iterative: the scoring: key that overrides ``rounds``
+    # keyword arguments of the function -> the scoring: config key that gives them
+    settings: Mapping[str, str] = field(default_factory=dict)
+    start: str = "init"
+    group: str = "pai"
+
+    @property
+    def one_shot(self) -> bool:
+        return self.schedule == "one_shot"
+
+    @property
+    def after_training(self) -> bool:
+        return self.start != "init"
+
+
+@dataclass(frozen=True)
+class Ablation:
+    name: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A network: its builder and the training settings a net entry gets when it names none."""
+
+    name: str
+    builder: str  # function(input_shape (C, H, W), num_classes) -> nn.Module
+    summary: str
+    defaults: Mapping[str, Any]  # net settings (TRAINING_KEYS, rewind_iteration)
+    initialiser: str | None = None  # function(model, generator); None: open_lth's
+    prunable: str | None = None  # function(model) -> names; None: every Conv2d/Linear weight
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset and what planning knows of it without loading it."""
+
+    name: str
+    kind: str  # "download" | "embedded" | "synthetic" | "folder" | "loader"
+    summary: str
+    shape: tuple[int, int, int] | None = None  # C, H, W (folder sets: the side is configurable)
+    classes: int | None = None
+    image_size: int | None = None  # folder sets: default side of the square images
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    table: str  # results/tables/<table>.parquet it is drawn from
+    function: str
+    paper: str  # the study it belongs to (the report groups figures by it)
+    needs_sparsity: bool = False  # drawn at each net's analysis sparsity
+
+
+def _by_name(*entries):
+    return MappingProxyType({entry.name: entry for entry in entries})
+
+
+# The training settings of a net entry; the values of TrainConfig in pai.training. A net entry
+# may also set ``warmup_epochs`` and ``rewind_iteration`` (lottery-ticket rewinding).
+TRAINING_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "milestones", "gamma")
+OPTIONAL_TRAINING_KEYS = ("warmup_epochs",)
+NET_SETTINGS = (*TRAINING_KEYS, *OPTIONAL_TRAINING_KEYS, "rewind_iteration")
+
+# open_lth's defaults (REFERENCE notes in docs/methods.md): LeNet-300-100 on MNIST ...
+_LENET = {
+    "epochs": 40,
+    "batch_size": 128,
+    "lr": 0.1,
+    "momentum": 0.0,
+    "weight_decay": 0.0,
+    "milestones": [],
+    "gamma": 0.1,
+    "rewind_iteration": 0,
+}
+# ... and the CIFAR ResNets and VGGs (rewinding after ~5 epochs: our choice, unverified)
+_CIFAR = {
+    "epochs": 160,
+    "batch_size": 128,
+    "lr": 0.1,
+    "momentum": 0.9,
+    "weight_decay": 0.0001,
+    "milestones": [80, 120],
+    "gamma": 0.1,
+    "rewind_iteration": 2000,
+}
+# A plugin architecture that names no defaults trains with LeNet-300-100's (stated in the docs).
+PLUGIN_TRAINING_FALLBACK = MappingProxyType(dict(_LENET))
+
+METHODS = _by_name(
+    Method(
+        "random",
+        "pai.scoring:random_scores",
+        "U(0, 1) scores: random pruning, every layer kept at the same density in expectation",
+        group="random",
+    ),
+    Method("magnitude", "pai.scoring:magnitude_scores", "|theta| of the init, ranked globally"),
+    Method(
+        "snip",
+        "pai.scoring:snip_scores",
+        "|theta * dL/dtheta| on the scoring subset, train mode",
+        data=True,
+        settings={"batch_size": "batch_size"},
+    ),
+    Method(
+        "grasp",
+        "pai.scoring:grasp_scores",
+        "-theta * Hg (temperature 200); keeps the lowest, i.e. removes the highest",
+        keep="lowest",
+        data=True,
+        settings={"batch_size": "batch_size", "temperature": "grasp_temperature"},
+    ),
+    Method(
+        "graspabs",
+        "pai.scoring:graspabs_scores",
+        "|theta * Hg|: keeps the weights whose GraSP score is largest in magnitude",
+        data=True,
+        settings={"batch_size": "batch_size", "temperature": "grasp_temperature"},
+    ),
+    Method(
+        "synflow",
+        "pai.scoring:synflow_scores",
+        "|theta * dR/dtheta| of |net| on an all-ones input, float64, 100 rounds",
+        schedule="iterative",
+        rounds=100,
+        rounds_setting="synflow_iterations",
+    ),
+    Method(
+        "magnitude_trained",
+        "pai.scoring:magnitude_scores",
+        "MtM's benchmark: one-shot magnitude of the trained dense net, retrained (LR rewinding)",
+        start="trained",
+        group="benchmark",
+    ),
+    Method(
+        "lottery",
+        "pai.lottery:next_ranking",
+        "MtM's benchmark: IMP, 20% a round, lottery-ticket rewinding",
+        schedule="lottery",
+        start="rewind",
+        group="benchmark",
+    ),
+)
+
+ABLATIONS = _by_name(
+    Ablation("unmodified", "the method's mask on the weights it was computed from"),
+    Ablation("shuffle", "each layer's mask permuted; per-layer counts kept"),
+    Ablation("reinit", "the same mask on freshly drawn weights"),
+    Ablation("invert", "the other end of the method's own ranking"),
+)
+
+ARCHITECTURES = _by_name(
+    Architecture(
+        "lenet300",
+        "pai.nets:lenet300",
+        "LeNet-300-100 (266,200 prunable weights)",
+        _LENET,
+    ),
+    Architecture(
+        "resnet20", "pai.nets:resnet20", "CIFAR ResNet-20, option-B shortcuts (270,896)", _CIFAR
+    ),
+    Architecture("vgg16", "pai.nets:vgg16", "CIFAR VGG-16, one fc (14,715,584)", _CIFAR),
+    Architecture(
+        "resnet18",
+        "pai.nets:resnet18",
+        "open_lth's ImageNet ResNet-18 (MtM's TinyImageNet net)",
+        # MtM's TinyImageNet hyperparameters are not in the code we could read: the ImageNet
+        # recipe scaled to batch 256 over 200 epochs (unverified, docs/methods.md)
+        {**_CIFAR, "epochs": 200, "batch_size": 256, "milestones": [100, 150]},
+    ),
+    Architecture(
+        "resnet50",
+        "pai.nets:resnet50",
+        "open_lth's ImageNet ResNet-50",
+        {
+            **_CIFAR,
+            "epochs": 90,
+            "batch_size": 1024,
+            "lr": 0.4,
+            "milestones": [30, 60, 80],
+            "warmup_epochs": 5,
+        },
+    ),
+)
+
+DATASETS = _by_name(
+    Dataset("mnist", "download", "MNIST, md5-checked, optional mirror", (1, 28, 28), 10),
+    Dataset("cifar10", "download", "CIFAR-10, md5-checked, optional mirror", (3, 32, 32), 10),
+    Dataset("digits", "embedded", "scikit-learn's 8x8 digits (offline)", (1, 8, 8), 10),
+    Dataset("synthetic", "synthetic", "class prototypes plus noise, shape from data.synthetic"),
+    Dataset(
+        "tinyimagenet", "folder", "TinyImageNet from data.folders", classes=200, image_size=64
+    ),
+    Dataset("imagenet", "folder", "ImageNet from data.folders", classes=1000, image_size=224),
+)
+
+_MTM, _SINGH = "Frankle et al. 2021 (MtM)", "Singh & Liu 2021"
+_PHAM, _BLAKENEY = "Pham et al. 2023", "Blakeney et al. 2020"
+FIGURES = _by_name(
+    Figure("accuracy", "runs", "pai.plots:accuracy_vs_sparsity", _MTM),
+    Figure("ablations", "runs", "pai.plots:ablations", _MTM),
+    Figure("ablation_effects", "ablation_effects", "pai.plots:ablation_effects", _MTM),
+    Figure("channel_sparsity", "channels", "pai.plots:channel_sparsity", _MTM, True),
+    Figure("layer_density", "layers", "pai.plots:layer_density", _MTM, True),
+    Figure("training_curves", "histories", "pai.plots:training_curves", _MTM, True),
+    Figure("distances", "distances", "pai.plots:distances_per_layer", _SINGH, True),
+    Figure("topology", "topology", "pai.plots:topology", _PHAM),
+    Figure("similarity_svcca", "similarity", "pai.plots:similarity_svcca", _BLAKENEY, True),
+    Figure("similarity_cka", "similarity", "pai.plots:similarity_cka", _BLAKENEY, True),
+)
+PAPERS = (_MTM, _SINGH, _BLAKENEY, _PHAM)
+
+
+def ordered_methods(names, methods: Mapping[str, Method] | None = None) -> list[str]:
+    """``names`` in the order figures and tables list methods: random, the methods at
+    initialization, the benchmarks after training, then plugins; registry order within a group."""
+    methods = methods if methods is not None else METHODS
+    known = list(METHODS)
+
+    def key(name: str):
+        method = methods.get(name)
+        group = METHOD_GROUPS.index(method.group) if method else len(METHOD_GROUPS)
+        return (group, known.index(name) if name in known else len(known), name)
+
+    return sorted(dict.fromkeys(names), key=key)
+
+
+__all__ = [
+    "ABLATIONS",
+    "ARCHITECTURES",
+    "DATASETS",
+    "FIGURES",
+    "KEEP_ENDS",
+    "METHODS",
+    "METHOD_GROUPS",
+    "NET_SETTINGS",
+    "OPTIONAL_TRAINING_KEYS",
+    "PAPERS",
+    "PLUGIN_TRAINING_FALLBACK",
+    "SCHEDULES",
+    "STARTS",
+    "TRAINING_KEYS",
+    "Ablation",
+    "Architecture",
+    "Dataset",
+    "Figure",
+    "Method",
+    "ordered_methods",
+]

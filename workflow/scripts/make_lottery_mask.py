@@ -1,0 +1,21 @@
+"""make_lottery_mask: IMP round r's ranking (from round r-1's trained weights, mask and ranking;
+round 1 from the dense run) and the masks it gives at this sparsity."""
+
+from pai import masks, nets, pipeline, pruning, storage
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+params, inputs = snakemake.params, snakemake.input
+model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["classes"])
+previous = storage.load(inputs.previous) if "previous" in inputs.keys() else None
+result = pruning.lottery_masks(
+    params.round,
+    float(snakemake.wildcards.sparsity),
+    storage.load(inputs.trained),
+    previous,
+    model,
+    rankings=params.rankings,
+)
+for ranking in params.rankings:
+    pipeline.log.info("%s mask: %s", ranking, masks.layer_counts(result[ranking]))
+storage.save(result, snakemake.output.mask)
+pipeline.end_job()

@@ -5,10 +5,11 @@
 #   results/init/net=/seed=/weights.pt                               init_weights
 #   results/scores/net=/method=/seed=/scores.pt                      score_weights (one-shot)
 #   results/masks/net=/method=/sparsity=/seed=/mask.pt               make_mask, make_lottery_mask
-#   results/runs/net=/method=/sparsity=/seed=/ablation=/start.pt    apply_ablation
+#   results/runs/net=/method=/sparsity=/seed=/ablation=/start.pt    make_mask (lottery:
+#                                                                    apply_ablation)
 #       trained.pt, history.parquet, run.json                        train_model
-#   results/analyses/net=/sparsity=/seed=/distances.parquet          compute_distances
-#       topology.parquet, channels.parquet                           measure_topology
+#   results/analyses/net=/sparsity=/seed=/distances.parquet,         compute_distances
+#       topology.parquet, channels.parquet
 #       similarity.parquet                                           compute_similarity
 #   results/dense/net=/seed=/{trained.pt,rewind.pt,history.parquet,run.json}   train_dense
 #   results/lottery/net=/seed=/round=/{trained.pt,history.parquet,run.json}   train_lottery_round
@@ -48,7 +49,6 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/init.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/masks.smk"
-include: "workflow/rules/ablation.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/distances.smk"
 include: "workflow/rules/analyses.smk"

@@ -20,11 +20,11 @@ rule aggregate_results:
             for group in STUDY.groups()
         ],
         topology=[
-            fill(rules.measure_topology.output.topology, **group)
+            fill(rules.compute_distances.output.topology, **group)
             for group in STUDY.groups()
         ],
         channels=[
-            fill(rules.measure_topology.output.channels, **group)
+            fill(rules.compute_distances.output.channels, **group)
             for group in STUDY.groups()
         ],
         similarity=[

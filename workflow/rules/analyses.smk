@@ -1,25 +1,6 @@
-# Analyses beyond the distances, one job per (net, sparsity, seed) like compute_distances:
-# measure_topology: effective paths and nodes of each start mask (Pham et al.), and MtM's
-# per-channel sparsity; compute_similarity: SVCCA and CKA of the trained nets (Blakeney et al.),
-# with dense_similarity's two-seed baseline.
-
-
-rule measure_topology:
-    input:
-        unpack(group_files(["start"])),
-    output:
-        topology=f"{GROUP}/topology.parquet",
-        channels=f"{GROUP}/channels.parquet",
-    log:
-        "logs/measure_topology/net={net}/sparsity={sparsity}/seed={seed}.log",
-    conda:
-        ENV
-    params:
-        arch=arch_settings,
-        dataset=dataset_shape,
-        runs=group_run_list,
-    script:
-        "../scripts/measure_topology.py"
+# compute_similarity: SVCCA and CKA of the trained nets of one (net, sparsity, seed) (Blakeney et
+# al.), one job per group like compute_distances, on the GPU; dense_similarity: its baseline,
+# two dense nets of different seeds.
 
 
 rule compute_similarity:

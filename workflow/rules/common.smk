@@ -26,6 +26,7 @@ ABLATIONS = STUDY.ablations
 # the masks a method's ranking gives: the inverted one only where the grid runs invert
 RANKINGS = ["unmodified", "invert"] if "invert" in ABLATIONS else ["unmodified"]
 FIGURES = list(registry.FIGURES)
+LOTTERY_METHODS = "|".join(m.name for m in STUDY.methods.values() if m.schedule == "lottery")
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -44,6 +45,11 @@ def per_ablation(kind, pattern):
     return {
         file_key(kind, ablation): fill(pattern, ablation=ablation) for ablation in ABLATIONS
     }
+
+
+def start_files(rule):
+    """The start states among a rule's named outputs, e.g. to wire them as a job's inputs."""
+    return {key: path for key, path in rule.output.items() if key.startswith("start_")}
 
 
 def group_runs(wildcards):
@@ -161,9 +167,13 @@ def scoring_inputs(wildcards):
 
 
 def mask_inputs(wildcards):
-    """One-shot methods rank their scores; iterative ones score the weights round by round."""
+    """The weights the cell's runs start from; one-shot methods rank their scores, iterative
+    ones score the weights round by round (on the scoring subset if they use data)."""
     if STUDY.methods[wildcards.method].one_shot:
-        return {"scores": fill(rules.score_weights.output.scores, wildcards)}
+        return {
+            "weights": method_weights(wildcards),
+            "scores": fill(rules.score_weights.output.scores, wildcards),
+        }
     return scoring_inputs(wildcards)
 
 
@@ -196,7 +206,7 @@ def group_files(kinds):
         found = {}
         for method, ablation in group_runs(wildcards):
             for kind in kinds:
-                pattern = rules.apply_ablation.output[file_key("start", ablation)]
+                pattern = rules.make_mask.output[file_key("start", ablation)]
                 if kind != "start":
                     pattern = rules.train_model.output[file_key(kind, ablation)]
                 found[file_key(kind, method, ablation)] = fill(pattern, wildcards, method=method)

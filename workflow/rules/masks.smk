@@ -1,6 +1,9 @@
-# make_mask: a method's mask at one sparsity, and its inversion where the grid runs invert.
+# make_mask: a cell's masks (the method's, and its inversion where the grid runs invert) and the
+# start state of every ablation run of the cell: one job per cell, a process start costs more
+# than the work, and every job and file is a node Snakemake plans (the paper grid has 2,720
+# cells).
 # make_lottery_mask: IMP round r's ranking from round r-1 (pai.lottery), kept in the mask file
-# for round r+1, and the masks it gives.
+# for round r+1, and the masks it gives; apply_ablation makes the lottery cells' start states.
 
 
 rule make_mask:
@@ -8,6 +11,7 @@ rule make_mask:
         unpack(mask_inputs),
     output:
         mask=f"results/masks/{RUN}/mask.pt",
+        **per_ablation("start", f"{RUN_FOLDER}/start.pt"),
     log:
         f"logs/make_mask/{RUN}.log",
     benchmark:
@@ -21,13 +25,14 @@ rule make_mask:
         arch=arch_settings,
         dataset=scoring_dataset,
         rankings=RANKINGS,
+        ablations=ABLATIONS,
     script:
         "../scripts/make_mask.py"
 
 
 # The lottery's masks form a chain through the rounds' training (mask r -> round r -> mask r+1),
-# so they are a rule of their own: the Slurm profile groups make_mask with apply_ablation, and a
-# group may not depend on itself through jobs outside it.
+# so they are a rule of their own, and so are the lottery cells' start states: the Slurm profile
+# groups make_mask jobs, and a group may not depend on itself through jobs outside it.
 rule make_lottery_mask:
     input:
         unpack(lottery_mask_inputs),
@@ -38,7 +43,7 @@ rule make_lottery_mask:
     benchmark:
         f"results/benchmarks/make_lottery_mask/{RUN}.tsv"
     wildcard_constraints:
-        method="|".join(m.name for m in STUDY.methods.values() if m.schedule == "lottery"),
+        method=LOTTERY_METHODS,
     conda:
         ENV
     params:
@@ -48,3 +53,23 @@ rule make_lottery_mask:
         round=lottery_round_index,
     script:
         "../scripts/make_lottery_mask.py"
+
+
+rule apply_ablation:
+    input:
+        weights=method_weights,
+        mask=rules.make_lottery_mask.output.mask,
+    output:
+        **per_ablation("start", f"{RUN_FOLDER}/start.pt"),
+    log:
+        f"logs/apply_ablation/{RUN}.log",
+    wildcard_constraints:
+        method=LOTTERY_METHODS,
+    conda:
+        ENV
+    params:
+        arch=arch_settings,
+        dataset=dataset_shape,
+        ablations=ABLATIONS,
+    script:
+        "../scripts/apply_ablation.py"

@@ -8,7 +8,7 @@
 
 rule train_model:
     input:
-        **rules.apply_ablation.output,
+        **start_files(rules.make_mask),
         dataset=dataset_tensors,
     output:
         **per_ablation("trained", f"{RUN_FOLDER}/trained.pt"),

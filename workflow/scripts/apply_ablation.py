@@ -1,11 +1,12 @@
-"""apply_ablation: the start state of every ablation run of one cell."""
+"""apply_ablation: the start state of every ablation run of a lottery cell (its mask comes from
+IMP's rounds; every other method's cell gets its start states from make_mask)."""
 
 from pai import ablations, grid, nets, pipeline, storage
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["classes"])
-# the init, or for MtM's benchmarks the trained dense net / the lottery rewind point
+# the dense run's rewind point
 states = ablations.start_states(
     params.ablations,
     model,

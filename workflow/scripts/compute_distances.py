@@ -1,21 +1,31 @@
-"""compute_distances: per-layer W1 of every run of one (net, sparsity, seed) against its
-reference (pai.distances.comparisons)."""
+"""compute_distances: per-layer W1 of every run of one (net, sparsity, seed) against its reference
+(pai.distances.comparisons), and the topology and per-channel sparsity of every start mask."""
 
 import pandas as pd
 
-from pai import distances, grid, pipeline, storage
+from pai import distances, grid, nets, pipeline, storage, topology
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
-inputs, wildcards = snakemake.input, snakemake.wildcards
+params, inputs, wildcards = snakemake.params, snakemake.input, snakemake.wildcards
 keys = {"net": wildcards.net, "sparsity": float(wildcards.sparsity), "seed": int(wildcards.seed)}
+runs = [tuple(run) for run in params.runs]
+
+
+def start(run):
+    return storage.load(inputs[grid.file_key("start", *run)])
 
 
 def load(run):
-    start = storage.load(inputs[grid.file_key("start", *run)])
-    return start, storage.load(inputs[grid.file_key("trained", *run)])
+    return start(run), storage.load(inputs[grid.file_key("trained", *run)])
 
 
-runs = [tuple(run) for run in snakemake.params.runs]
 rows = distances.group_rows(keys, runs, load)
 storage.write_parquet(pd.DataFrame(rows, columns=distances.COLUMNS), snakemake.output.distances)
+shape = params.dataset["shape"]
+model = nets.build_net(params.arch, shape, params.dataset["classes"])
+topology_rows, channel_rows = topology.group_rows(
+    keys, runs, lambda run: start(run)["mask"], model, shape
+)
+storage.write_parquet(pd.DataFrame(topology_rows), snakemake.output.topology)
+storage.write_parquet(pd.DataFrame(channel_rows), snakemake.output.channels)
 pipeline.end_job()

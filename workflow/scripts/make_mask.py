@@ -1,19 +1,20 @@
-"""make_mask: a method's mask at one sparsity (and its inversion where the grid runs invert)."""
+"""make_mask: a cell's masks (the method's, and its inversion where the grid runs invert) and the
+start state of every ablation run of the cell."""
 
-from pai import data, masks, nets, pipeline, pruning, storage
+from pai import ablations, data, grid, masks, nets, pipeline, pruning, storage
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, inputs = snakemake.params, snakemake.input
 seed, sparsity = int(snakemake.wildcards.seed), float(snakemake.wildcards.sparsity)
 model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["classes"])
+weights = storage.load(inputs.weights)
+model.load_state_dict(weights)
 scores, subset = None, None
 if "scores" in inputs.keys():  # one-shot: rank the score_weights job's scores
     scores = storage.load(inputs.scores)
-else:  # iterative: score the weights round by round
-    model.load_state_dict(storage.load(inputs.weights))
-    if params.method["data"]:
-        dataset = data.load_cached(inputs.dataset)
-        subset = data.scoring_subset(dataset, params.method["examples_per_class"], seed)
+elif params.method["data"]:  # iterative, on data: the scoring subset
+    dataset = data.load_cached(inputs.dataset)
+    subset = data.scoring_subset(dataset, params.method["examples_per_class"], seed)
 result = pruning.cell_masks(
     params.method,
     model,
@@ -26,4 +27,9 @@ result = pruning.cell_masks(
 for ranking, mask in result.items():
     pipeline.log.info("%s mask: %s", ranking, masks.layer_counts(mask))
 storage.save(result, snakemake.output.mask)
+# the start states: the init (for MtM's after-training benchmark, the trained dense net) with the
+# mask of each ablation
+states = ablations.start_states(params.ablations, model, weights, result, seed, params.arch)
+for ablation, state in states.items():
+    storage.save(state, snakemake.output[grid.file_key("start", ablation)])
 pipeline.end_job()

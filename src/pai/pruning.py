@@ -37,6 +37,26 @@ MethodSettings = Mapping[str, Any]
 RANKINGS = ("unmodified", "invert")  # the two masks a method's ranking gives
 
 
+def method_settings(name: str, **options: Any) -> dict[str, Any]:
+    """The settings of a built-in method with its functions' default options (``options``
+    override them), for use without a config; the pipeline's come from
+    :meth:`pai.study.Study.method_settings`."""
+    if name not in registry.METHODS:
+        known = ", ".join(registry.METHODS)
+        raise ValueError(f"unknown method {name!r}; built-in methods: {known}")
+    method = registry.METHODS[name]
+    rounds = options.pop("rounds", method.rounds)
+    return {
+        "name": name,
+        "function": method.function,
+        "keep": method.keep,
+        "schedule": method.schedule,
+        "data": method.data,
+        "rounds": rounds,
+        "options": options,
+    }
+
+
 def keep_end(settings: MethodSettings, invert: bool = False) -> str:
     """Which end of the ranking the method keeps; the inversion keeps the other."""
     keep = settings["keep"]

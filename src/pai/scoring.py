@@ -49,7 +49,9 @@ def _needs(data: ScoringData | None, method: str) -> ScoringData:
     return data
 
 
-def random_scores(net: nn.Module, data: ScoringData | None, seed: int) -> dict[str, torch.Tensor]:
+def random_scores(
+    net: nn.Module, data: ScoringData | None = None, seed: int = 0
+) -> dict[str, torch.Tensor]:
     """U(0, 1) per weight from one seeded generator, layers in registration order."""
     gen = seeds.generator(seed, seeds.RANDOM_SCORES)
     names, weights = _prunable(net)
@@ -57,7 +59,7 @@ def random_scores(net: nn.Module, data: ScoringData | None, seed: int) -> dict[s
 
 
 def magnitude_scores(
-    net: nn.Module, data: ScoringData | None, seed: int
+    net: nn.Module, data: ScoringData | None = None, seed: int = 0
 ) -> dict[str, torch.Tensor]:
     """|theta|. magnitude_trained: the same function on the trained dense net's weights."""
     names, weights = _prunable(net)
@@ -67,7 +69,7 @@ def magnitude_scores(
 def snip_scores(
     net: nn.Module,
     data: ScoringData | None,
-    seed: int,
+    seed: int = 0,
     batch_size: int = SCORING_BATCH_SIZE,
     train_mode: bool = True,
 ) -> dict[str, torch.Tensor]:
@@ -87,7 +89,7 @@ def snip_scores(
 def grasp_scores(
     net: nn.Module,
     data: ScoringData | None,
-    seed: int,
+    seed: int = 0,
     batch_size: int = SCORING_BATCH_SIZE,
     temperature: float = GRASP_TEMPERATURE,
     train_mode: bool = True,
@@ -115,7 +117,7 @@ def grasp_scores(
 
 
 def graspabs_scores(
-    net: nn.Module, data: ScoringData | None, seed: int, **options
+    net: nn.Module, data: ScoringData | None, seed: int = 0, **options
 ) -> dict[str, torch.Tensor]:
     """|-theta * Hg|: keeps the weights whose GraSP score is largest in magnitude."""
     return {k: v.abs() for k, v in grasp_scores(net, data, seed, **options).items()}
@@ -123,8 +125,8 @@ def graspabs_scores(
 
 def synflow_scores(
     net: nn.Module,
-    data: ScoringData | None,
-    seed: int,
+    data: ScoringData | None = None,
+    seed: int = 0,
     float64: bool = True,
     input_shape: Sequence[int] | None = None,
 ) -> dict[str, torch.Tensor]:

@@ -29,7 +29,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -209,6 +209,7 @@ def train(
     checkpoint: str | os.PathLike | None = None,
     start_iteration: int = 0,
     snapshot_iteration: int | None = None,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` from ``start = {"weights", "mask"}`` and return weights and history.
 
@@ -217,6 +218,8 @@ def train(
     ``start_iteration``: the first iteration to train (the ones before are skipped, data order,
     augmentation draws and learning rate included). ``snapshot_iteration``: keep a copy of the
     state after that many iterations (before any when 0) in ``TrainResult.snapshot``.
+    ``on_epoch``: called with each epoch's history row as it is written (``python -m pai run``
+    prints them).
     """
     dev = pick_device(device)
     check_mask(start["mask"], model)
@@ -319,6 +322,8 @@ def train(
                 "seconds": time.perf_counter() - began,
             }
         )
+        if on_epoch is not None:
+            on_epoch(history[-1])
         diverged = not math.isfinite(train_loss) or not math.isfinite(test_loss)
         if diverged:
             log.warning("training diverged (non-finite loss) in epoch %d; stopping", epoch + 1)

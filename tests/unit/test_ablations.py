@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pai import ablations, data, masks, nets, scoring
+from pai import ablations, data, masks, nets, pruning, scoring
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +60,11 @@ def test_reinit_keeps_mask_and_draws_new_weights(setup):
 def test_invert_same_count_minimal_overlap(method, sparsity):
     d = data.load_digits()
     model = nets.build_net("lenet300", d.input_shape, 10, seed=0)
-    x, y = data.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
-    scores = scoring.one_shot_scores(method, model, seed=0, images=x, labels=y)
-    kw = {"seed": 0, "input_shape": d.input_shape, "scores": scores}
-    normal = scoring.method_mask(method, model, sparsity, **kw)
-    inverted = scoring.method_mask(method, model, sparsity, invert=True, **kw)
+    subset = data.scoring_subset(d, 10, seed=0)
+    masks_of = pruning.cell_masks(
+        pruning.method_settings(method), model, sparsity, seed=0, data=subset
+    )
+    normal, inverted = masks_of["unmodified"], masks_of["invert"]
     names = list(normal)
     a, b = masks.flatten(normal, names), masks.flatten(inverted, names)
     k, n = int(a.sum()), a.numel()

@@ -6,7 +6,7 @@ import torch
 import torchvision
 from http_mirror import SHARED_MNIST, serve_folder
 
-from pai import data
+from pai import data, registry
 
 
 def test_digits_is_offline_fixed_and_normalised():
@@ -40,9 +40,22 @@ def test_class_balanced_subset():
         data.class_balanced_subset(d.train_x, d.train_y, 1000, seed=0)
 
 
-def test_unknown_dataset_is_named():
-    with pytest.raises(ValueError, match=r"unknown dataset 'svhn'.*mnist"):
-        data.load_dataset("svhn")
+def test_unknown_dataset_kind_is_named():
+    with pytest.raises(ValueError, match=r"dataset 'svhn' has unknown kind 'stream'"):
+        data.load({"name": "svhn", "kind": "stream"})
+
+
+def folder_settings(name, folder=None, size=None):
+    """download_data's settings of a built-in folder dataset (as pai.study gives them)."""
+    known = registry.DATASETS[name]
+    size = size or known.image_size
+    return {
+        "name": name,
+        "kind": "folder",
+        "folder": None if folder is None else str(folder),
+        "shape": [3, size, size],
+        "classes": known.classes,
+    }
 
 
 @pytest.mark.network
@@ -127,7 +140,7 @@ def _image_tree(root, classes, size=64, val_layout="folders"):
 
 def test_tinyimagenet_from_a_local_folder(tmp_path):
     _image_tree(tmp_path, 200, val_layout="annotations")
-    d = data.load_dataset("tinyimagenet", folder=tmp_path)
+    d = data.load(folder_settings("tinyimagenet", tmp_path))
     assert d.train_x.shape == (200, 3, 64, 64) and d.test_x.shape == (200, 3, 64, 64)
     assert d.num_classes == 200 and d.augment
     assert d.train_y.tolist() == list(range(200)) and d.test_y.tolist() == list(range(200))
@@ -140,15 +153,13 @@ def test_tinyimagenet_from_a_local_folder(tmp_path):
     mean = torch.tensor(data.CIFAR_MEAN).view(3, 1, 1)
     std = torch.tensor(data.CIFAR_STD).view(3, 1, 1)
     assert torch.allclose(d.test_x[7], (expected - mean) / std, atol=1e-6)
-    assert data.dataset_shape("tinyimagenet") == ((3, 64, 64), 200)
-    assert data.dataset_shape("imagenet", image_size=32) == ((3, 32, 32), 1000)
 
 
 def test_folder_datasets_name_what_is_wrong(tmp_path):
     with pytest.raises(data.DataError, match="cannot be downloaded"):
-        data.load_dataset("imagenet")
+        data.load(folder_settings("imagenet"))
     with pytest.raises(data.DataError, match="expected train/ and val/"):
-        data.load_dataset("tinyimagenet", folder=tmp_path)
+        data.load(folder_settings("tinyimagenet", tmp_path))
     _image_tree(tmp_path, 3)
     with pytest.raises(data.DataError, match="has 3 class folders, expected 200"):
-        data.load_dataset("tinyimagenet", folder=tmp_path)
+        data.load(folder_settings("tinyimagenet", tmp_path))

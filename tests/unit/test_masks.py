@@ -12,7 +12,7 @@ SPARSITIES = [0.0, 0.2, 0.5, 0.75, 0.9, 0.99]
 @pytest.mark.parametrize("sparsity", SPARSITIES)
 def test_exact_global_count_binary_and_shapes(net, shape, sparsity):
     model = nets.build_net(net, shape, 10, seed=0)
-    mask = masks.global_mask(scoring.random_scores(model, 0), sparsity)
+    mask = masks.global_mask(scoring.random_scores(model, seed=0), sparsity)
     masks.check_mask(mask, model)  # same keys, bool, same shapes
     total = sum(m.numel() for m in mask.values())
     assert sum(int(m.sum()) for m in mask.values()) == round((1 - sparsity) * total)

@@ -60,7 +60,7 @@ def test_init_is_seeded_and_independent_of_global_rng():
 
 
 def test_unknown_net_lists_known_ones():
-    with pytest.raises(ValueError, match=r"unknown net 'resnet21'.*lenet300.*resnet20.*vgg16"):
+    with pytest.raises(ValueError, match=r"unknown architecture 'resnet21'.*lenet300.*vgg16"):
         nets.build_net("resnet21", (3, 32, 32), 10)
 
 

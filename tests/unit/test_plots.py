@@ -43,7 +43,7 @@ def test_flagged_runs_are_marked_in_their_panels():
 
 
 def test_flag_note_names_each_flagged_cell():
-    note = tables.flagged_note(_runs(), 0.999)
+    note = tables.flagged_note(_runs(), {"lenet": 0.999})
     assert "layer_collapse: lenet / magnitude: 2 run(s) (shuffle, unmodified)" in note
     assert "diverged" not in note.split("runs.parquet")[1]  # the diverged run is at 0.5
-    assert tables.flagged_note(_runs()[lambda r: r.method == "random"], 0.999) == ""
+    assert tables.flagged_note(_runs()[lambda r: r.method == "random"], {"lenet": 0.999}) == ""

@@ -1,11 +1,14 @@
 """Each scoring rule against a value worked out independently on a model small enough to check."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from pai import masks, nets, scoring
+from pai import masks, nets, pruning, scoring
+from pai.data import ScoringData
 
 
 def tiny_mlp(seed=0):
@@ -27,8 +30,8 @@ def test_magnitude_is_absolute_weight():
 
 def test_random_scores_seeded_uniform():
     model = nets.build_net("lenet300", (1, 8, 8), 10, seed=0)
-    a, b = scoring.random_scores(model, 0), scoring.random_scores(model, 0)
-    c = scoring.random_scores(model, 1)
+    a, b = scoring.random_scores(model, seed=0), scoring.random_scores(model, seed=0)
+    c = scoring.random_scores(model, seed=1)
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not torch.equal(a["fc.weight"], c["fc.weight"])
     flat = masks.flatten(a, list(a))
@@ -47,19 +50,20 @@ def test_snip_matches_hand_gradient_of_softmax_regression():
     y3 = torch.tensor(y.numpy() % 3)
     grad = (p - onehot).T @ x.numpy() / len(y)  # dL/dW of the mean cross-entropy
     expected = np.abs(w * grad)
-    got = scoring.snip_scores(model, x, y3)["0.weight"].numpy()
+    got = scoring.snip_scores(model, ScoringData(x, y3))["0.weight"].numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_snip_batches_are_averaged_by_size():
     model = tiny_mlp()
     x, y = batch(7)
-    whole = scoring.snip_scores(model, x, y, batch_size=7)
     parts = [
-        scoring.snip_scores(model, x[s], y[s], batch_size=7) for s in (slice(0, 3), slice(3, 7))
+        scoring.snip_scores(model, ScoringData(x[s], y[s]), batch_size=7)
+        for s in (slice(0, 3), slice(3, 7))
     ]
+    whole = scoring.snip_scores(model, ScoringData(x, y), batch_size=7)
     for name in whole:
-        split = scoring.snip_scores(model, x, y, batch_size=3)[name]
+        split = scoring.snip_scores(model, ScoringData(x, y), batch_size=3)[name]
         torch.testing.assert_close(split, (3 * parts[0][name] + 4 * parts[1][name]) / 7)
 
 
@@ -88,31 +92,35 @@ def test_grasp_equals_minus_theta_hessian_gradient(temperature):
     model = tiny_mlp().double()
     x, y = batch(6)
     x = x.double()
-    got = scoring.grasp_scores(model, x, y, temperature=temperature)
+    got = scoring.grasp_scores(model, ScoringData(x, y), temperature=temperature)
     expected = _explicit_grasp(model, x, y, temperature)
     for name in got:
         torch.testing.assert_close(got[name], expected[name], rtol=1e-8, atol=1e-14)
     assert any(bool((v != 0).any()) for v in got.values())
-    absolute = scoring.graspabs_scores(model, x, y, temperature=temperature)
+    absolute = scoring.graspabs_scores(model, ScoringData(x, y), temperature=temperature)
     for name in got:
         torch.testing.assert_close(absolute[name], got[name].abs())
 
 
 def test_grasp_keeps_lowest_and_inversion_flips():
-    assert scoring.keep_end("grasp") == "lowest"
-    assert scoring.keep_end("grasp", invert=True) == "highest"
-    assert scoring.keep_end("snip", invert=True) == "lowest"
-    assert scoring.keep_end("graspabs") == "highest"
+    def keep(method, invert=False):
+        return pruning.keep_end(pruning.method_settings(method), invert)
+
+    assert keep("grasp") == "lowest"
+    assert keep("grasp", invert=True) == "highest"
+    assert keep("snip", invert=True) == "lowest"
+    assert keep("graspabs") == "highest"
+
+
+def two_layer_linear():
+    model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Linear(4, 2, bias=False))
+    model.pai_input_shape = (3,)  # what pai.nets.build_net records for its nets
+    return model
 
 
 def test_synflow_closed_form_two_layer_linear():
-    model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Linear(4, 2, bias=False))
-    prepared = scoring.synflow_prepare(model)
-    names = ["0.weight", "1.weight"]
-    params = dict(prepared.named_parameters())
-    weights = {n: params[n].detach().clone() for n in names}
-    ones = {n: torch.ones_like(weights[n], dtype=torch.bool) for n in names}
-    got = scoring.synflow_scores(prepared, weights, ones, (3,))
+    model = two_layer_linear()
+    got = scoring.synflow_scores(copy.deepcopy(model))
     a1 = model[0].weight.detach().double().abs()
     a2 = model[1].weight.detach().double().abs()
     # R = 1' |W2| |W1| 1, so dR/dW1[i,j] = sum_k |W2[k,i]| and dR/dW2[k,i] = sum_j |W1[i,j]|
@@ -122,22 +130,34 @@ def test_synflow_closed_form_two_layer_linear():
 
 
 def test_synflow_one_round_equals_global_mask_of_its_scores():
-    model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Linear(4, 2, bias=False))
-    prepared = scoring.synflow_prepare(model)
-    params = dict(prepared.named_parameters())
-    weights = {n: params[n].detach().clone() for n in ("0.weight", "1.weight")}
-    ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in weights.items()}
-    scores = scoring.synflow_scores(prepared, weights, ones, (3,))
-    expected = masks.global_mask(scores, 0.5)
-    got = scoring.synflow_mask(model, 0.5, (3,), iterations=1)
+    model = two_layer_linear()
+    expected = masks.global_mask(scoring.synflow_scores(copy.deepcopy(model)), 0.5)
+    settings = pruning.method_settings("synflow", rounds=1)
+    got = pruning.iterative_mask(settings, model, 0.5, seed=0)
     assert all(torch.equal(got[n], expected[n]) for n in got)
+
+
+def test_synflow_rounds_rank_only_the_survivors_of_a_zeroed_copy():
+    # round 2 by hand: the copy's pruned weights are zero, and only round 1's survivors compete
+    model = two_layer_linear()
+    settings = pruning.method_settings("synflow", rounds=2)
+    first = masks.global_mask(scoring.synflow_scores(copy.deepcopy(model)), 1 - (0.25**0.5))
+    zeroed = copy.deepcopy(model)
+    masks.apply_mask(zeroed, first)
+    second = scoring.synflow_scores(zeroed)
+    names = ["0.weight", "1.weight"]
+    alive = masks.flatten(first, names)
+    kept = masks.select(masks.flatten(second, names), 5, eligible=alive)  # 20 weights, 25% kept
+    got = pruning.iterative_mask(settings, model, 0.75, seed=0)
+    assert torch.equal(masks.flatten(got, names), kept)
 
 
 def test_synflow_iterative_exact_count_and_scores_a_copy():
     model = nets.build_net("resnet20", (3, 32, 32), 10, seed=0)
     model.train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    mask = scoring.synflow_mask(model, 0.9, (3, 32, 32), iterations=10)
+    settings = pruning.method_settings("synflow", rounds=10)
+    mask = pruning.iterative_mask(settings, model, 0.9, seed=0)
     total = sum(m.numel() for m in mask.values())
     assert sum(int(m.sum()) for m in mask.values()) == round(0.1 * total)
     assert model.training  # the real model's mode and values are untouched
@@ -146,8 +166,9 @@ def test_synflow_iterative_exact_count_and_scores_a_copy():
 
 def test_synflow_inverted_prunes_the_top_every_round():
     model = nets.build_net("lenet300", (1, 8, 8), 10, seed=0)
-    normal = scoring.synflow_mask(model, 0.8, (1, 8, 8), iterations=5)
-    inverted = scoring.synflow_mask(model, 0.8, (1, 8, 8), iterations=5, keep="lowest")
+    settings = pruning.method_settings("synflow", rounds=5)
+    both = pruning.cell_masks(settings, model, 0.8, seed=0)
+    normal, inverted = both["unmodified"], both["invert"]
     names = list(normal)
     assert int(masks.flatten(inverted, names).sum()) == int(masks.flatten(normal, names).sum())
     overlap = (masks.flatten(inverted, names) & masks.flatten(normal, names)).sum()
@@ -158,21 +179,20 @@ def test_snip_and_grasp_score_a_copy_in_train_mode():
     model = nets.build_net("resnet20", (3, 8, 8), 10, seed=0)
     model.eval()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    x = torch.randn(20, 3, 8, 8)
-    y = torch.arange(20) % 10
-    scoring.snip_scores(model, x, y)
-    scoring.grasp_scores(model, x, y)
+    subset = ScoringData(torch.randn(20, 3, 8, 8), torch.arange(20) % 10)
+    for method in ("snip", "grasp"):
+        pruning.scores(pruning.method_settings(method), model, seed=0, data=subset)
     assert not model.training
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     # train mode uses batch statistics: the score differs from an eval-mode score
-    train_scores = scoring.snip_scores(model, x, y)
-    eval_scores = scoring.snip_scores(model, x, y, train_mode=False)
+    train_scores = scoring.snip_scores(copy.deepcopy(model), subset)
+    eval_scores = scoring.snip_scores(copy.deepcopy(model), subset, train_mode=False)
     assert not torch.allclose(train_scores["conv.weight"], eval_scores["conv.weight"])
 
 
 def test_bad_method_and_missing_data():
     model = tiny_mlp()
     with pytest.raises(ValueError, match=r"unknown method 'snap'"):
-        scoring.one_shot_scores("snap", model, seed=0)
-    with pytest.raises(ValueError, match=r"'snip' needs scoring data"):
-        scoring.one_shot_scores("snip", model, seed=0)
+        pruning.method_settings("snap")
+    with pytest.raises(ValueError, match=r"method snip .* needs the scoring subset"):
+        pruning.scores(pruning.method_settings("snip"), model, seed=0)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from pai import ablations, data, masks, nets, scoring, storage, training
+from pai import ablations, data, masks, nets, pruning, storage, training
 
 HERE = Path(__file__).parent
 
@@ -16,8 +16,9 @@ HERE = Path(__file__).parent
 def start_for(net, d, sparsity=0.8, seed=0, method="magnitude"):
     model = nets.build_net(net, d.input_shape, d.num_classes, seed=seed)
     init = {k: v.clone() for k, v in model.state_dict().items()}
-    scores = scoring.one_shot_scores(method, model, seed=seed)
-    mask = masks.global_mask(scores, sparsity)
+    mask = pruning.cell_masks(
+        pruning.method_settings(method), model, sparsity, seed=seed, rankings=["unmodified"]
+    )["unmodified"]
     return model, ablations.start_state("unmodified", model, init, mask, seed=seed)
 
 

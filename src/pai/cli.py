@@ -1,0 +1,180 @@
+"""``python -m pai``: one run without Snakemake, through the pipeline's own library code.
+
+    python -m pai run --net lenet300-digits --method snip --sparsity 0.9 --ablation shuffle
+    python -m pai run --configfile presets/smoke.yaml examples/plugins.yaml \\
+        --net convnet-shapes --method layerwise_magnitude --epochs 3
+    python -m pai names          # every method, architecture, dataset, ablation and figure
+
+``run`` reads config.yaml (and any --configfile, merged as Snakemake merges them), checks it as the
+pipeline does, then makes the one cell's masks as make_mask does (training the dense net first for
+a method pruned after training, and IMP's rounds for lottery), builds the run's start state,
+prints each layer's density, and trains, printing the accuracy after every epoch. It writes
+nothing: it is for checking a plugin, or a setting, in a minute before starting a grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import grid, registry
+from .study import ConfigError, Study, read_configs
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pai", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="train one (net, method, sparsity, seed, ablation)")
+    run.add_argument(
+        "--configfile",
+        nargs="+",
+        default=[],
+        help="config files merged over config.yaml (as snakemake --configfile)",
+    )
+    run.add_argument("--net", required=True, help="an entry of the config's nets catalogue")
+    run.add_argument("--method", required=True)
+    run.add_argument("--sparsity", type=float, default=None, help="default: the analysis one")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--ablation", default="unmodified", choices=list(registry.ABLATIONS))
+    run.add_argument("--epochs", type=int, default=None, help="override the net's epochs")
+    run.add_argument("--device", default=None, help="cpu | cuda (default: the config's)")
+    commands.add_parser("names", help="list every name the pipeline knows (the registry)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "names":
+        print(names_text())
+        return 0
+    try:
+        return run(args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as err:
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+
+
+def names_text() -> str:
+    lines = []
+    for title, table in (
+        ("methods", registry.METHODS),
+        ("ablations", registry.ABLATIONS),
+        ("architectures", registry.ARCHITECTURES),
+        ("datasets", registry.DATASETS),
+    ):
+        lines.append(f"{title}:")
+        lines += [f"  {name:18} {entry.summary}" for name, entry in table.items()]
+    lines.append("figures:")
+    lines += [f"  {name:18} {f.paper}" for name, f in registry.FIGURES.items()]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    # heavy imports only here: `names` and argument errors answer at once
+    import torch
+
+    from . import ablations, data, masks, nets, pruning, training
+    from .training import TrainConfig
+
+    torch.set_num_threads(1)
+    paths = [path for path in ["config.yaml", *args.configfile] if Path(path).is_file()]
+    missing = [path for path in args.configfile if not Path(path).is_file()]
+    if missing:
+        raise OSError(f"no config file {', '.join(missing)}")
+    config = read_configs(paths)
+    study = Study(config, base=Path.cwd())
+    if args.net not in config["nets"]:
+        raise ValueError(f"no net {args.net!r} in the nets catalogue: {', '.join(config['nets'])}")
+    net = study.net(args.net)
+    if args.method not in study.methods:
+        raise ValueError(f"unknown method {args.method!r}; known: {', '.join(study.methods)}")
+    sparsity = args.sparsity
+    if sparsity is None:
+        sparsity = float(grid.nearest(net.sparsities, config["analysis"]["table1_sparsity"]))
+    sparsity = float(grid.sparsity_label(sparsity))
+    seed, device = args.seed, args.device or config["training"]["device"]
+    device = None if device == "auto" else device
+    training_settings = dict(net.training)
+    if args.epochs is not None:
+        training_settings["epochs"] = args.epochs
+    train_config = TrainConfig.from_settings(training_settings)
+    method = study.methods[args.method]
+    settings = study.method_settings(args.method)
+    arch = study.arch_settings(net.arch)
+
+    print(f"{net.name}: {net.arch} on {net.dataset}, {train_config.epochs} epochs")
+    dataset = data.load(study.dataset_download(net.dataset))
+    model = nets.build_net(arch, dataset.input_shape, dataset.num_classes, seed=seed)
+    init = {name: t.clone() for name, t in model.state_dict().items()}
+
+    def quiet_train(start, **options):
+        return training.train(model, start, dataset, train_config, seed=seed, device=device, **options)
+
+    weights = init
+    if method.after_training:
+        print(f"{args.method} prunes the trained dense net: training it first")
+        dense = quiet_train(
+            {"weights": init, "mask": masks.ones_mask(model)},
+            snapshot_iteration=net.rewind_iteration if method.start == "rewind" else None,
+        )
+        weights = dense.snapshot if method.start == "rewind" else dense.weights
+        print(f"  dense: final test accuracy {dense.final_test_accuracy:.4f}")
+    model.load_state_dict(weights)
+    subset = None
+    if method.data:
+        subset = data.scoring_subset(dataset, settings["examples_per_class"], seed)
+    if method.schedule == "lottery":
+        cell = _lottery(net, sparsity, seed, dense.weights, weights, model, quiet_train)
+    else:
+        cell = pruning.cell_masks(settings, model, sparsity, seed=seed, data=subset)
+    mask = cell["invert" if args.ablation == "invert" else "unmodified"]
+    start = ablations.start_state(args.ablation, model, weights, mask, seed, arch)
+    print(f"{args.method} at sparsity {sparsity:g}, ablation {args.ablation}, seed {seed}:")
+    for name, (kept, total) in masks.layer_counts(start["mask"]).items():
+        print(f"  {name:32} {kept:>10} / {total:<10} density {kept / total:.4f}")
+    print(f"  {'all prunable weights':32} density {masks.density(start['mask']):.4f}")
+    iteration = net.rewind_iteration if method.start == "rewind" else 0
+    print(f"{'epoch':>5} {'train loss':>11} {'train acc':>10} {'test loss':>10} {'test acc':>9}")
+
+    def show(row):
+        print(
+            f"{row['epoch']:>5} {row['train_loss']:>11.4f} {row['train_accuracy']:>10.4f} "
+            f"{row['test_loss']:>10.4f} {row['test_accuracy']:>9.4f}",
+            flush=True,
+        )
+
+    result = quiet_train(start, start_iteration=iteration, on_epoch=show)
+    flags = [flag for flag, on in (("diverged", result.diverged),) if on]
+    if result.collapsed_layers:
+        flags.append(f"layers left empty: {', '.join(result.collapsed_layers)}")
+    print(f"final test accuracy {result.final_test_accuracy:.4f}" + "".join(f"; {f}" for f in flags))
+    return 0
+
+
+def _lottery(net, sparsity, seed, dense, rewind, model, train) -> dict:
+    """IMP's rounds up to the one whose ranking gives ``sparsity``, as the pipeline runs them
+    (make_lottery_mask, train_lottery_round): each round's mask on the rewind point, trained from
+    the rewind iteration; the last round's ranking cut at ``sparsity``."""
+    from . import ablations, pruning
+
+    last = grid.lottery_round(sparsity)
+    trained, previous = dense, None
+    for round_index in range(1, last + 1):
+        at = float(grid.lottery_label(round_index)) if round_index < last else sparsity
+        cell = pruning.lottery_masks(round_index, at, trained, previous, model)
+        if round_index == last:
+            return cell
+        print(f"  lottery round {round_index}: training at sparsity {at:g}")
+        start = ablations.start_state("unmodified", model, rewind, cell["unmodified"], seed)
+        trained = train(start, start_iteration=net.rewind_iteration).weights
+        previous = cell
+    raise AssertionError("unreachable")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

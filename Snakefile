@@ -36,8 +36,11 @@ min_version("9.27")
 # Snakefile again on their node), whether or not the package is installed.
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    part for part in (SRC, os.environ.get("PYTHONPATH")) if part
+# (update(), not a subscript: the linter takes os.environ[...] for a variable the workflow needs)
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        part for part in (SRC, os.environ.get("PYTHONPATH")) if part
+    )
 )
 
 
@@ -45,6 +48,19 @@ configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+# every name from the registry and the config's plugins (common.smk's STUDY)
+wildcard_constraints:
+    net="[A-Za-z0-9][A-Za-z0-9_-]*",
+    method="|".join(STUDY.methods),
+    sparsity=r"0(\.\d{1,4})?",
+    seed=r"\d+",
+    ablation="|".join(registry.ABLATIONS),
+    dataset="|".join(STUDY.datasets),
+    round=r"[1-9]\d*",
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/init.smk"
 include: "workflow/rules/scoring.smk"

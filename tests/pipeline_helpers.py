@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ["Snakefile", "config.yaml", "workflow", "presets", "src", "envs", "slurm"]
+COPIED = ["Snakefile", "config.yaml", "workflow", "presets", "src", "envs", "slurm", "examples"]
 
 
 def make_workdir(path: Path) -> Path:

@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     init = {name: t.clone() for name, t in model.state_dict().items()}
 
     def quiet_train(start, **options):
-        return training.train(model, start, dataset, train_config, seed=seed, device=device, **options)
+        return training.train(
+            model, start, dataset, train_config, seed=seed, device=device, **options
+        )
 
     weights = init
     if method.after_training:
@@ -152,7 +154,9 @@ def run(args: argparse.Namespace) -> int:
     flags = [flag for flag, on in (("diverged", result.diverged),) if on]
     if result.collapsed_layers:
         flags.append(f"layers left empty: {', '.join(result.collapsed_layers)}")
-    print(f"final test accuracy {result.final_test_accuracy:.4f}" + "".join(f"; {f}" for f in flags))
+    print(
+        f"final test accuracy {result.final_test_accuracy:.4f}" + "".join(f"; {f}" for f in flags)
+    )
     return 0
 
 

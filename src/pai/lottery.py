@@ -20,10 +20,10 @@ by its magnitude then. Keeping the top of R_r:
 - at the bottom (``invert``) keeps the weights IMP dropped first: the other end of its ranking.
 
 Departures from open_lth, as for the other methods: exact counts (open_lth removes ceil(0.2 n)
-plus one plus ties, docs/methods.md, "Exact counts"), round r keeps round(0.8^r N) with the 4-decimal sparsity
-label of the grid, and the output layer is pruned (open_lth's LeNet and VGG lottery defaults skip
-``fc.weight``; the pruning-at-initialization branch prunes it, and one prunable set keeps the
-methods comparable at equal sparsity).
+plus one plus ties; docs/methods.md, "Exact counts"), round r keeps round(0.8^r N) with the
+4-decimal sparsity label of the grid, and the output layer is pruned (open_lth's LeNet and VGG
+lottery defaults skip ``fc.weight``; the pruning-at-initialization branch prunes it, and one
+prunable set keeps the methods comparable at equal sparsity).
 """
 
 from __future__ import annotations

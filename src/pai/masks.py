@@ -1,6 +1,6 @@
 """Global masks from scores: exact counts, deterministic ties, per-layer reporting.
 
-One ranking over every prunable weight of the net (REFERENCE.md 4.1). Exactly
+One ranking over every prunable weight of the net (docs/methods.md, "Exact counts"). Exactly
 ``round((1 - sparsity) * N)`` weights are kept. Ties are broken by position in the flattened order
 (layers in registration order, then row-major): keeping the highest scores keeps the earliest of
 tied weights, keeping the lowest keeps the latest, i.e. both ends of one fixed total order, so an
@@ -22,12 +22,6 @@ KEEP_ENDS = ("highest", "lowest")
 
 class MaskError(ValueError):
     """A mask does not fit the net it is applied to."""
-
-
-def canonical_sparsity(sparsity: float) -> float:
-    """The one form a sparsity takes everywhere: rounded to 4 decimals (DESIGN.md)."""
-    check_sparsity(sparsity)
-    return round(float(sparsity), 4)
 
 
 def check_sparsity(sparsity: float) -> None:
@@ -120,7 +114,7 @@ def density(mask: Mapping[str, torch.Tensor]) -> float:
 
 
 def collapsed_layers(mask: Mapping[str, torch.Tensor]) -> list[str]:
-    """Layers left with no weight at all: the net cannot pass a signal (REFERENCE.md 9.7)."""
+    """Layers left with no weight at all: the net cannot pass a signal (docs/methods.md, "Layer collapse")."""
     return [name for name, m in mask.items() if not bool(m.any())]
 
 

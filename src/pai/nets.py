@@ -338,7 +338,8 @@ def _build_plugin(settings: ArchSettings, shape, num_classes: int, base: Path) -
     if tuple(out.shape) != (2, num_classes):
         raise plugins.PluginError(
             f"{key} ({settings['builder']}): for 2 inputs of shape {shape} the net returns "
-            f"shape {tuple(out.shape)}, expected (2, {num_classes}) logits for {num_classes} classes"
+            f"shape {tuple(out.shape)}, expected (2, {num_classes}) logits for {num_classes} "
+            "classes"
         )
     return model
 

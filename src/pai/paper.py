@@ -67,10 +67,10 @@ def comparison(
 
 
 def conventions(sparsities: Mapping[str, float]) -> str:
-    elsewhere = sorted(net for net, at in sparsities.items() if not math.isclose(at, PAPER_SPARSITY))
-    note = (
-        f" **{', '.join(elsewhere)}: not at the paper's {PAPER_SPARSITY}.**" if elsewhere else ""
+    elsewhere = sorted(
+        net for net, at in sparsities.items() if not math.isclose(at, PAPER_SPARSITY)
     )
+    note = f" **{', '.join(elsewhere)}: not at the paper's {PAPER_SPARSITY}.**" if elsewhere else ""
     return (
         "Conventions of our values, so that differences can be read:\n\n"
         "- Sparsity: each net's shown above (the config's `analysis.table1_sparsity`, or the "

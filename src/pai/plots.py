@@ -232,7 +232,7 @@ def distances_per_layer(distances: pd.DataFrame, sparsities: Mapping[str, float]
         "layer_index",
         "w1",
         "comparison",
-        ["reinit", "shuffle", "invert", "random"],
+        list(registry.COMPARISONS),
         {"sharey": False, "sharex": False},
     )
     grid.set_axis_labels("prunable layer (input to output)", "W1 to unmodified")
@@ -351,7 +351,7 @@ def similarity_per_layer(
         "layer_index",
         measure,
         "comparison",
-        ["shuffle", "reinit", "invert", "random", "dense, two seeds"],
+        [*registry.COMPARISONS, "dense, two seeds"],
         {"sharey": True, "sharex": False},
     )
     label = "SVCCA (99% variance)" if measure == "svcca" else "linear CKA"

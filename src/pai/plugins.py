@@ -113,9 +113,7 @@ def check_reference(
     if not found:
         if _bound_at_top_level(tree, ref.function):
             return ref
-        raise PluginError(
-            f"{key} ({ref.text}): {path.name} defines no function {ref.function!r}"
-        )
+        raise PluginError(f"{key} ({ref.text}): {path.name} defines no function {ref.function!r}")
     problem = _signature_problem(found[-1].args, parameters, optional)
     if problem:
         raise PluginError(
@@ -132,9 +130,10 @@ def _bound_at_top_level(tree: ast.Module, name: str) -> bool:
             targets = node.targets
         elif isinstance(node, ast.AnnAssign):
             targets = [node.target]
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            if any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names):
-                return True
+        elif isinstance(node, ast.Import | ast.ImportFrom) and any(
+            (alias.asname or alias.name.split(".")[0]) == name for alias in node.names
+        ):
+            return True
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
             return True
     return False
@@ -154,9 +153,7 @@ def _signature_problem(
         return f"{', '.join(repr(b) for b in bad)} cannot be passed by name"
     defaults = len(args.defaults)
     required = positional[: len(positional) - defaults] if defaults else positional
-    required += [
-        a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None
-    ]
+    required += [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is None]
     extra = [p for p in required if p not in parameters and p not in optional]
     if extra:
         return f"it requires {', '.join(repr(e) for e in extra)}, which nothing passes"

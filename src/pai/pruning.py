@@ -28,10 +28,10 @@ import torch
 from torch import nn
 
 from . import lottery, registry
+from .data import ScoringData
 from .masks import Mask, apply_mask, flatten, global_mask, keep_count, ones_mask, select, unflatten
 from .nets import prunable_names
 from .plugins import PluginError, load
-from .data import ScoringData
 
 MethodSettings = Mapping[str, Any]
 RANKINGS = ("unmodified", "invert")  # the two masks a method's ranking gives
@@ -150,7 +150,9 @@ def scores(
     if settings["data"] and data is None:
         raise ValueError(f"{_where(settings)} needs the scoring subset (data)")
     function = score_function(settings, base)
-    found = _score(function, settings, copy.deepcopy(model), data if settings["data"] else None, seed)
+    found = _score(
+        function, settings, copy.deepcopy(model), data if settings["data"] else None, seed
+    )
     return check_scores(found, model, settings)
 
 
@@ -227,7 +229,9 @@ def cell_masks(
     else:
         ranked = check_scores(precomputed, model, settings)
     for ranking in rankings:
-        result[ranking] = global_mask(ranked, sparsity, keep=keep_end(settings, ranking == "invert"))
+        result[ranking] = global_mask(
+            ranked, sparsity, keep=keep_end(settings, ranking == "invert")
+        )
     return result
 
 
@@ -250,5 +254,7 @@ def lottery_masks(
     ranking = lottery.next_ranking(round_index, trained, previous_mask, previous_ranking)
     result: dict[str, Any] = {"ranking": ranking}
     for name in rankings:
-        result[name] = global_mask(ranking, sparsity, keep="lowest" if name == "invert" else "highest")
+        result[name] = global_mask(
+            ranking, sparsity, keep="lowest" if name == "invert" else "highest"
+        )
     return result

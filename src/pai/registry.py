@@ -230,11 +230,14 @@ DATASETS = _by_name(
     Dataset("cifar10", "download", "CIFAR-10, md5-checked, optional mirror", (3, 32, 32), 10),
     Dataset("digits", "embedded", "scikit-learn's 8x8 digits (offline)", (1, 8, 8), 10),
     Dataset("synthetic", "synthetic", "class prototypes plus noise, shape from data.synthetic"),
-    Dataset(
-        "tinyimagenet", "folder", "TinyImageNet from data.folders", classes=200, image_size=64
-    ),
+    Dataset("tinyimagenet", "folder", "TinyImageNet from data.folders", classes=200, image_size=64),
     Dataset("imagenet", "folder", "ImageNet from data.folders", classes=1000, image_size=224),
 )
+
+# What a run's distances and similarities compare it with (pai.distances.comparisons): an ablated
+# run with its method's unmodified run (the ablation's name), or random pruning's unmodified run
+# with the method's ("random").
+COMPARISONS = (*(name for name in ABLATIONS if name != "unmodified"), "random")
 
 _MTM, _SINGH = "Frankle et al. 2021 (MtM)", "Singh & Liu 2021"
 _PHAM, _BLAKENEY = "Pham et al. 2023", "Blakeney et al. 2020"
@@ -270,6 +273,7 @@ def ordered_methods(names, methods: Mapping[str, Method] | None = None) -> list[
 __all__ = [
     "ABLATIONS",
     "ARCHITECTURES",
+    "COMPARISONS",
     "DATASETS",
     "FIGURES",
     "KEEP_ENDS",

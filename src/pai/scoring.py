@@ -6,8 +6,8 @@ Every score function, built-in or plugin, has one contract:
 
 - ``net`` is a copy of the network that the function may change (put it in train or eval mode,
   cast it, take absolute values); for iterative methods its pruned weights are already zero;
-- ``data`` is the class-balanced scoring subset (:class:`pai.data.ScoringData`) for methods that ask for
-  data, else ``None``;
+- ``data`` is the class-balanced scoring subset (:class:`pai.data.ScoringData`) for methods that
+  ask for data, else ``None``;
 - ``seed`` is the run's seed; ``options`` are the method's settings from the config.
 
 A score is what the method's paper calls its score; the registry's ``keep`` says which end of the
@@ -32,6 +32,7 @@ from .nets import prunable_names
 SCORING_BATCH_SIZE = 128
 GRASP_TEMPERATURE = 200.0
 
+
 def _prunable(net: nn.Module) -> tuple[list[str], list[nn.Parameter]]:
     params = dict(net.named_parameters())
     names = prunable_names(net)
@@ -55,7 +56,9 @@ def random_scores(
     """U(0, 1) per weight from one seeded generator, layers in registration order."""
     gen = seeds.generator(seed, seeds.RANDOM_SCORES)
     names, weights = _prunable(net)
-    return {name: torch.rand(w.shape, generator=gen) for name, w in zip(names, weights, strict=True)}
+    return {
+        name: torch.rand(w.shape, generator=gen) for name, w in zip(names, weights, strict=True)
+    }
 
 
 def magnitude_scores(
@@ -147,6 +150,4 @@ def synflow_scores(
     ones = torch.ones((1, *shape), dtype=first.dtype, device=first.device)
     total = net(ones).sum()
     grads = torch.autograd.grad(total, weights)
-    return {
-        name: (w.detach() * g).abs() for name, w, g in zip(names, weights, grads, strict=True)
-    }
+    return {name: (w.detach() * g).abs() for name, w, g in zip(names, weights, grads, strict=True)}

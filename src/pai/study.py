@@ -267,19 +267,20 @@ class Study:
         for name, spec in catalogue.items():
             if spec["arch"] not in self.architectures:
                 problems.append(
-                    self._unknown(f"nets.{name}.arch", "architecture", spec["arch"],
-                                  self.architectures)  # fmt: skip
+                    self._unknown(
+                        f"nets.{name}.arch", "architecture", spec["arch"], self.architectures
+                    )
                 )
             if spec["dataset"] not in self.datasets:
                 problems.append(
-                    self._unknown(f"nets.{name}.dataset", "dataset", spec["dataset"],
-                                  self.datasets)  # fmt: skip
+                    self._unknown(f"nets.{name}.dataset", "dataset", spec["dataset"], self.datasets)
                 )
             for index, method in enumerate(spec.get("methods", [])):
                 if method not in self.methods:
                     problems.append(
-                        self._unknown(f"nets.{name}.methods[{index}]", "method", method,
-                                      self.methods)  # fmt: skip
+                        self._unknown(
+                            f"nets.{name}.methods[{index}]", "method", method, self.methods
+                        )
                     )
         for index, method in enumerate(config["grid"]["methods"]):
             if method not in self.methods:
@@ -289,8 +290,9 @@ class Study:
         for index, ablation in enumerate(config["grid"]["ablations"]):
             if ablation not in registry.ABLATIONS:
                 problems.append(
-                    self._unknown(f"grid.ablations[{index}]", "ablation", ablation,
-                                  registry.ABLATIONS)  # fmt: skip
+                    self._unknown(
+                        f"grid.ablations[{index}]", "ablation", ablation, registry.ABLATIONS
+                    )
                 )
         for section in ("mirrors", "folders", "image_sizes"):
             kind = "download" if section == "mirrors" else "folder"
@@ -399,7 +401,9 @@ class Study:
     def analysis_sparsity(self, net: str) -> str:
         """Where Table 1 and the per-layer figures look for ``net``: analysis.table1_sparsity, or
         the nearest sparsity of the net's grid when the grid lacks it."""
-        return grid.nearest(self.grid_net(net).sparsities, self.config["analysis"]["table1_sparsity"])
+        return grid.nearest(
+            self.grid_net(net).sparsities, self.config["analysis"]["table1_sparsity"]
+        )
 
     def analysis_sparsities(self) -> dict[str, float]:
         return {net: float(self.analysis_sparsity(net)) for net in self.nets}
@@ -456,7 +460,11 @@ class Study:
         dataset = self.datasets[name]
         if dataset.kind == "synthetic":
             synthetic = self.config["data"]["synthetic"]
-            return {"name": name, "shape": list(synthetic["shape"]), "classes": synthetic["classes"]}
+            return {
+                "name": name,
+                "shape": list(synthetic["shape"]),
+                "classes": synthetic["classes"],
+            }
         if dataset.kind == "folder":
             size = self.config["data"].get("image_sizes", {}).get(name)
             if name in self.plugin_datasets:
@@ -510,4 +518,3 @@ class Study:
         cells = sum(1 for _ in self.cells())
         runs = cells * len(self.ablations)
         return f"{len(self.nets)} nets, {cells} cells, {runs} runs"
-

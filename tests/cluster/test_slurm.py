@@ -37,7 +37,7 @@ def slurm_jobs(workdir: Path) -> list[dict[str, str]]:
 
 def rule_of(job: dict[str, str]) -> str:
     # the plugin comments each job "rule_<name>_wildcards_<...>"; a group job's name is
-    # "<group>_<its rules>", e.g. "prepare_apply_ablation_make_mask"
+    # "<group>_<its rules>", e.g. "prepare_make_mask"
     comment = job.get("Comment", "")
     return comment.removeprefix("rule_").split("_wildcards_")[0]
 
@@ -53,7 +53,7 @@ def result_files(workdir: Path) -> dict[str, Path]:
     files = {}
     for pattern in ("init/**/*.pt", "scores/**/*.pt", "masks/**/*.pt", "runs/**/*.pt"):
         files.update({str(p.relative_to(root)): p for p in root.glob(pattern)})
-    files.update({str(p.relative_to(root)): p for p in root.glob("runs/**/distances.parquet")})
+    files.update({str(p.relative_to(root)): p for p in root.glob("analyses/**/*.parquet")})
     files.update({str(p.relative_to(root)): p for p in root.glob("runs/**/history.parquet")})
     return files
 
@@ -116,12 +116,12 @@ def test_jobs_went_through_sbatch_to_the_right_partitions(cluster_run):
         else:
             assert job["Partition"] == "cpu", job
             assert "gpu" not in _gpus_asked(job), job
-    # the many small jobs were grouped: fewer sbatch calls than make_mask + apply_ablation jobs
-    assert "prepare_apply_ablation_make_mask" in rules, rules
-    # distances and topology share the "distances" group (Snakemake names it after its rules)
+    # the many small jobs were grouped: fewer sbatch calls than make_mask jobs
+    assert "prepare_make_mask" in rules, rules
+    # distance jobs (with the topology) run in the "distances" group, named after its rules
     assert any(r.startswith("distances_") and "compute_distances" in r for r in rules), rules
-    assert "compute_distances" not in rules and "measure_topology" not in rules
-    assert "make_mask" not in rules and "apply_ablation" not in rules
+    assert "compute_distances" not in rules and "make_mask" not in rules
+    assert rules.count("apply_ablation") == 2  # the lottery cells: ungrouped, see the profile
 
 
 def test_training_saw_its_gpu_inside_the_slurm_job(cluster_run):

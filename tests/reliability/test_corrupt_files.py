@@ -18,6 +18,10 @@ from pipeline_helpers import copy_workdir, file_digests, snakemake
 
 CELL = "net=resnet20-synthetic/method=random/sparsity=0.75/seed=0"
 LENET_CELL = "net=lenet300-digits/method=snip/sparsity=0.75/seed=0"
+# a mask another job reads: a lottery cell's (make_mask writes the other methods' masks beside
+# the start states it makes from them in the same job)
+LOTTERY_CELL = "net=resnet20-synthetic/method=lottery/sparsity=0.75/seed=0"
+GROUP = "net=resnet20-synthetic/sparsity=0.75/seed=0"
 # per-job timings and Snakemake's logs change on every run; they are not results
 NOT_RESULTS = ("benchmarks/",)
 
@@ -39,11 +43,11 @@ def garbage(path: Path) -> None:
 
 # (file to damage, how, outputs to delete and ask for so that a consumer reads it, failing rule)
 CASES = [
-    (f"results/masks/{CELL}/mask.pt", truncate, [], "apply_ablation"),
+    (f"results/masks/{LOTTERY_CELL}/mask.pt", truncate, [], "apply_ablation"),
     ("results/init/net=resnet20-synthetic/seed=0/weights.pt", scramble, [], None),
     (f"results/runs/{LENET_CELL}/ablation=shuffle/start.pt", garbage, [], "train_model"),
     (f"results/runs/{CELL}/ablation=reinit/history.parquet", truncate, [], "aggregate_results"),
-    (f"results/runs/{CELL}/ablation=invert/distances.parquet", scramble, [], "aggregate_results"),
+    (f"results/analyses/{GROUP}/distances.parquet", scramble, [], "aggregate_results"),
     (f"results/runs/{CELL}/ablation=unmodified/run.json", truncate, [], "aggregate_results"),
     (
         "resources/data/digits/tensors.pt",
@@ -89,7 +93,7 @@ def test_corrupt_input_is_named_and_nothing_is_made_from_it(
 
 def test_deleting_the_corrupt_file_recomputes_it_exactly(smoke_run, tmp_path):
     workdir = copy_workdir(smoke_run, tmp_path / "run")
-    mask_path = f"results/masks/{CELL}/mask.pt"
+    mask_path = f"results/masks/{LOTTERY_CELL}/mask.pt"
     mask = workdir / mask_path
     truncate(mask)
     failed = snakemake(workdir, "--configfile", "presets/smoke.yaml", check=False)
@@ -104,12 +108,12 @@ def test_deleting_the_corrupt_file_recomputes_it_exactly(smoke_run, tmp_path):
     )
     snakemake(workdir, mask_path, "--configfile", "presets/smoke.yaml")
     reference = smoke_run / "results"
-    assert mask.read_bytes() == (reference / "masks" / CELL / "mask.pt").read_bytes()
+    assert mask.read_bytes() == (reference / "masks" / LOTTERY_CELL / "mask.pt").read_bytes()
 
     # the new mask is newer than the runs made from it: they rerun, to the same bits
     snakemake(workdir, "--configfile", "presets/smoke.yaml")
     for ablation in ("unmodified", "shuffle", "reinit", "invert"):
-        run = f"runs/{CELL}/ablation={ablation}/trained.pt"
+        run = f"runs/{LOTTERY_CELL}/ablation={ablation}/trained.pt"
         ours = torch.load(workdir / "results" / run, weights_only=True)
         theirs = torch.load(reference / run, weights_only=True)
         assert ours.keys() == theirs.keys()

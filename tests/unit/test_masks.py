@@ -76,11 +76,6 @@ def test_collapse_is_reported_not_raised():
     assert masks.density(mask) == 0.5
 
 
-def test_canonical_sparsity():
-    assert masks.canonical_sparsity(0.67232) == 0.6723
-    assert masks.canonical_sparsity(0.9) == 0.9
-
-
 def _expected_magnitude_densities(widths, sizes, sparsity):
     """Per-layer kept fraction for a global |w| threshold on Gaussian layers, computed from the
     initialisation alone: P(|w| > t) = erfc(t / (sigma sqrt 2)), t solves the global count."""

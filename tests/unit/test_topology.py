@@ -1,4 +1,4 @@
-"""Effective paths, nodes and weights on nets small enough to count by hand (REFERENCE.md 7.4)."""
+"""Effective paths, nodes and weights on nets small enough to count by hand (docs/methods.md, "Effective paths and nodes")."""
 
 import itertools
 import math

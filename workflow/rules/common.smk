@@ -1,4 +1,4 @@
-# What every rule file shares: the study (the checked config, plugins joined to the registry),
+# Shared by every .smk file here: the study (the checked config, plugins joined to the registry),
 # the path patterns, and the named functions that give rules their inputs and params.
 #
 # Input functions return paths, param functions return the settings a job's script needs; both
@@ -26,7 +26,9 @@ ABLATIONS = STUDY.ablations
 # the masks a method's ranking gives: the inverted one only where the grid runs invert
 RANKINGS = ["unmodified", "invert"] if "invert" in ABLATIONS else ["unmodified"]
 FIGURES = list(registry.FIGURES)
-LOTTERY_METHODS = "|".join(m.name for m in STUDY.methods.values() if m.schedule == "lottery")
+LOTTERY_METHODS = "|".join(
+    m.name for m in STUDY.methods.values() if m.schedule == "lottery"
+)
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -35,15 +37,19 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def fill(pattern, wildcards=None, **values):
     """A path pattern with wildcards filled in from ``wildcards`` and ``values`` (``values``
     win); any others are left as they are. (Snakemake's expand does the same, but at 0.1 ms a
-    call it was a fifth of the paper grid's planning time: this runs for every input file.)"""
+    call it was a fifth of the paper grid's planning time: this runs for every input file.)
+    """
     filled = {**dict(wildcards.items() if wildcards is not None else ()), **values}
-    return PLACEHOLDER.sub(lambda m: str(filled.get(m.group(1), m.group(0))), str(pattern))
+    return PLACEHOLDER.sub(
+        lambda m: str(filled.get(m.group(1), m.group(0))), str(pattern)
+    )
 
 
 def per_ablation(kind, pattern):
     """One named file per ablation run of a cell, e.g. {"start_shuffle": ".../start.pt"}."""
     return {
-        file_key(kind, ablation): fill(pattern, ablation=ablation) for ablation in ABLATIONS
+        file_key(kind, ablation): fill(pattern, ablation=ablation)
+        for ablation in ABLATIONS
     }
 
 
@@ -145,12 +151,15 @@ def dense_seeds(wildcards):
 
 def dataset_tensors(wildcards):
     """The net's dataset tensors (ancient: a new mirror URL refetches, nothing retrains)."""
-    return ancient(fill(rules.download_data.output.tensors, dataset=net_of(wildcards).dataset))
+    return ancient(
+        fill(rules.download_data.output.tensors, dataset=net_of(wildcards).dataset)
+    )
 
 
 def method_weights(wildcards):
     """The weights a method scores and its runs start from: the init; the trained dense net for
-    pruning after training; the dense run's rewind point for lottery-ticket rewinding."""
+    pruning after training; the dense run's rewind point for lottery-ticket rewinding.
+    """
     start = STUDY.methods[wildcards.method].start
     if start == "trained":
         return fill(rules.train_dense.output.trained, wildcards)
@@ -184,8 +193,12 @@ def lottery_mask_inputs(wildcards):
     if previous == 0:
         return {"trained": fill(rules.train_dense.output.trained, wildcards)}
     return {
-        "trained": fill(rules.train_lottery_round.output.trained, wildcards, round=previous),
-        "previous": fill(rules.make_mask.output.mask, wildcards, sparsity=lottery_label(previous)),
+        "trained": fill(
+            rules.train_lottery_round.output.trained, wildcards, round=previous
+        ),
+        "previous": fill(
+            rules.make_mask.output.mask, wildcards, sparsity=lottery_label(previous)
+        ),
     }
 
 
@@ -209,7 +222,9 @@ def group_files(kinds):
                 pattern = rules.make_mask.output[file_key("start", ablation)]
                 if kind != "start":
                     pattern = rules.train_model.output[file_key(kind, ablation)]
-                found[file_key(kind, method, ablation)] = fill(pattern, wildcards, method=method)
+                found[file_key(kind, method, ablation)] = fill(
+                    pattern, wildcards, method=method
+                )
         return found
 
     return files
@@ -243,13 +258,3 @@ def figure_outputs(figure):
         ),
         "pdf": f"results/figures/{figure.name}.pdf",
     }
-
-
-wildcard_constraints:
-    net="[A-Za-z0-9][A-Za-z0-9_-]*",
-    method="|".join(STUDY.methods),
-    sparsity=r"0(\.\d{1,4})?",
-    seed=r"\d+",
-    ablation="|".join(registry.ABLATIONS),
-    dataset="|".join(STUDY.datasets),
-    round=r"[1-9]\d*",

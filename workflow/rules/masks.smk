@@ -10,14 +10,16 @@ rule make_mask:
     input:
         unpack(mask_inputs),
     output:
-        mask=f"results/masks/{RUN}/mask.pt",
         **per_ablation("start", f"{RUN_FOLDER}/start.pt"),
+        mask=f"results/masks/{RUN}/mask.pt",
     log:
         f"logs/make_mask/{RUN}.log",
     benchmark:
         f"results/benchmarks/make_mask/{RUN}.tsv"
     wildcard_constraints:
-        method="|".join(m.name for m in STUDY.methods.values() if m.schedule != "lottery"),
+        method="|".join(
+            m.name for m in STUDY.methods.values() if m.schedule != "lottery"
+        ),
     conda:
         ENV
     params:

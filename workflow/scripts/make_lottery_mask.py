@@ -6,7 +6,10 @@ from pai import masks, nets, pipeline, pruning, storage
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, inputs = snakemake.params, snakemake.input
 model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["classes"])
-previous = storage.load(inputs.previous) if "previous" in inputs.keys() else None
+# round 1 has no previous mask file (`in` on a Namedlist would test the paths, not the names)
+previous = None
+if "previous" in inputs.keys():  # noqa: SIM118
+    previous = storage.load(inputs.previous)
 result = pruning.lottery_masks(
     params.round,
     float(snakemake.wildcards.sparsity),

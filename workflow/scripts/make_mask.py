@@ -10,7 +10,8 @@ model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["cla
 weights = storage.load(inputs.weights)
 model.load_state_dict(weights)
 scores, subset = None, None
-if "scores" in inputs.keys():  # one-shot: rank the score_weights job's scores
+# (`in` on a Namedlist would test the paths, not the names)
+if "scores" in inputs.keys():  # noqa: SIM118 one-shot: rank the score_weights job's scores
     scores = storage.load(inputs.scores)
 elif params.method["data"]:  # iterative, on data: the scoring subset
     dataset = data.load_cached(inputs.dataset)

@@ -11,7 +11,9 @@ dataset = data.load_cached(snakemake.input.dataset)
 config = TrainConfig.from_settings(params.training)
 provenance = pipeline.provenance()
 paths = {
-    ablation: {kind: output[grid.file_key(kind, ablation)] for kind in ("trained", "history", "run")}
+    ablation: {
+        kind: output[grid.file_key(kind, ablation)] for kind in ("trained", "history", "run")
+    }
     for ablation in params.ablations
 }
 checkpoints = {a: Path(p["trained"]).with_name("checkpoint.pt") for a, p in paths.items()}

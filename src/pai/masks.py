@@ -114,7 +114,8 @@ def density(mask: Mapping[str, torch.Tensor]) -> float:
 
 
 def collapsed_layers(mask: Mapping[str, torch.Tensor]) -> list[str]:
-    """Layers left with no weight at all: the net cannot pass a signal (docs/methods.md, "Layer collapse")."""
+    """Layers left with no weight at all: the net cannot pass a signal (docs/methods.md, "Layer
+    collapse")."""
     return [name for name, m in mask.items() if not bool(m.any())]
 
 

@@ -77,7 +77,7 @@ def test_group_rows_hold_every_pair_both_stages_and_load_each_run_when_needed():
     # snip/unmodified holds 3 (trained 30), snip/shuffle 4 (trained 40)
     assert by_stage[("init", "all")] == pytest.approx(1.0)
     assert by_stage[("trained", "all")] == pytest.approx(10.0)
-    random_row = [r for r in rows if r["comparison"] == "random" and r["stage"] == "init"][0]
+    random_row = next(r for r in rows if r["comparison"] == "random" and r["stage"] == "init")
     assert random_row["method"] == "snip" and random_row["w1"] == pytest.approx(3.0)
     assert all(r["net"] == "n" and r["seed"] == 3 for r in rows)
     assert len(loads) <= len(RUNS) + 2  # each run loaded about once, never all held at once

@@ -7,7 +7,11 @@ from torch import nn
 from pai import nets
 
 SHAPES = {"lenet300": (1, 28, 28), "resnet20": (3, 32, 32), "vgg16": (3, 32, 32)}
-PRUNABLE = {"lenet300": 266_200, "resnet20": 270_896, "vgg16": 14_715_584}  # docs/methods.md, "Nets"
+PRUNABLE = {
+    "lenet300": 266_200,
+    "resnet20": 270_896,
+    "vgg16": 14_715_584,
+}  # docs/methods.md, "Nets"
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))

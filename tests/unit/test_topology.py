@@ -1,4 +1,5 @@
-"""Effective paths, nodes and weights on nets small enough to count by hand (docs/methods.md, "Effective paths and nodes")."""
+"""Effective paths, nodes and weights on nets small enough to count by hand (docs/methods.md,
+"Effective paths and nodes")."""
 
 import itertools
 import math

@@ -16,6 +16,7 @@ COPIED = ["Snakefile", "config.yaml", "workflow", "presets", "src", "envs", "slu
 
 def make_workdir(path: Path) -> Path:
     """A scratch copy of what the workflow needs, so results never land in the repository."""
+    path.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = REPO / name
         if source.is_dir():

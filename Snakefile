@@ -18,6 +18,7 @@
 #       matching.{parquet,md}, table1.{csv,md}                       aggregate_results
 #   results/tables/{ablation_effects,distance_tests}.{parquet,md}    compute_statistics
 #   results/tables/table1_vs_paper.md                                compare_with_paper
+#   results/tables/study.{rst,md}                                    summarise_study
 #   results/figures/*.{png,pdf}                                      plot_*
 #
 #   snakemake --cores all                                  config.yaml (the paper grid)
@@ -45,6 +46,10 @@ os.environ.update(
 
 
 configfile: "config.yaml"
+
+
+# the report opens on the study: what was run and what it found (results/tables/study.rst)
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -79,4 +84,5 @@ rule all:
         rules.aggregate_results.output,
         rules.compute_statistics.output,
         rules.compare_with_paper.output,
+        rules.summarise_study.output,
         [getattr(rules, f"plot_{name}").output for name in FIGURES],

@@ -19,7 +19,13 @@ from scipy.stats import wasserstein_distance
 
 STAGES = ("init", "trained")
 ENTRIES = ("all", "unpruned")
-COLUMNS = ["net", "method", "sparsity", "seed", "comparison", "layer", "stage", "entries", "w1"]
+# what a row's tensor is: a prunable weight (the default layer set), or another ``*.weight``
+# tensor (BatchNorm gamma in the built-in nets), which Singh & Liu's ResNet-20 notebook includes
+TENSORS = ("weight", "bn_gamma")
+COLUMNS = [
+    "net", "method", "sparsity", "seed", "comparison", "layer", "tensor", "stage", "entries",
+    "w1",
+]  # fmt: skip
 Run = tuple[str, str]  # (method, ablation) within one (net, sparsity, seed)
 Pair = tuple[str, Run, Run]  # (comparison, reference run, compared run)
 
@@ -59,21 +65,24 @@ def compare_runs(
     mask_b: Mapping[str, torch.Tensor],
     layers: Sequence[str],
 ) -> list[dict[str, object]]:
-    """Rows ``{layer, entries, w1}`` for every layer and both entry sets.
-
-    Layers outside the masks (BN gamma, for the notebook-compatible variant) have no pruned
-    entries, so both entry sets use the whole tensor there.
-    """
+    """Rows ``{layer, tensor, entries, w1}`` for every layer: both entry sets of a prunable
+    weight; for a tensor outside the masks (BN gamma, Singh & Liu's notebook variant), which has
+    no pruned entries, the ``all`` row alone."""
     rows = []
     for layer in layers:
         a, b = weights_a[layer], weights_b[layer]
-        rows.append({"layer": layer, "entries": "all", "w1": layer_w1(a, b)})
+        tensor = "weight" if layer in mask_a else "bn_gamma"
+        rows.append({"layer": layer, "tensor": tensor, "entries": "all", "w1": layer_w1(a, b)})
         if layer in mask_a:
-            kept_a, kept_b = a[mask_a[layer]], b[mask_b[layer]]
-        else:
-            kept_a, kept_b = a, b
-        rows.append({"layer": layer, "entries": "unpruned", "w1": layer_w1(kept_a, kept_b)})
+            kept = layer_w1(a[mask_a[layer]], b[mask_b[layer]])
+            rows.append({"layer": layer, "tensor": tensor, "entries": "unpruned", "w1": kept})
     return rows
+
+
+def notebook_extra_layers(state: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor]):
+    """The tensors Singh & Liu's notebooks add to the prunable weights: every other state-dict
+    entry named ``*.weight`` (BatchNorm gamma in the built-in nets), in state-dict order."""
+    return [name for name in state if name.endswith(".weight") and name not in mask]
 
 
 def group_rows(
@@ -103,7 +112,7 @@ def group_rows(
         keep = {reference, other, ("random", "unmodified")}
         ref_start, ref_trained = states(reference, keep)
         start, trained = states(other, keep)
-        layers = list(ref_start["mask"])
+        layers = list(ref_start["mask"]) + notebook_extra_layers(ref_trained, ref_start["mask"])
         stages = (
             ("init", ref_start["weights"], start["weights"]),
             ("trained", ref_trained, trained),

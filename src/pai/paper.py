@@ -1,25 +1,36 @@
 """Singh & Liu 2021, Table 1, beside this pipeline's Table 1 (results/tables/table1_vs_paper.md).
 
 Their published values: mean W1 over layers of trained weights, columns Reinit / Layerwise
-Shuffling / Random Pruning, 75% sparsity.
+Shuffling / Random Pruning, 75% sparsity; LeNet-300-100 trained 16 epochs and ResNet-20 160
+epochs (docs/papers.md).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
-# (paper's net, architecture, dataset) -> method -> (reinit, shuffle, random)
+
+@dataclass(frozen=True)
+class PaperNet:
+    label: str  # as the paper names it
+    arch: str
+    dataset: str
+    epochs: int  # how long they trained it
+
+
+# their Table 1: paper net -> method -> (reinit, shuffle, random)
 PUBLISHED = {
-    ("LeNet-MNIST", "lenet300", "mnist"): {
+    PaperNet("LeNet-MNIST", "lenet300", "mnist", 16): {
         "magnitude": (0.0154, 0.0139, 0.0504),
         "snip": (0.0084, 0.0083, 0.0437),
         "synflow": (0.0094, 0.0106, 0.0650),
         "graspabs": (0.0113, 0.0099, 0.0573),
     },
-    ("ResNet-CIFAR", "resnet20", "cifar10"): {
+    PaperNet("ResNet-CIFAR", "resnet20", "cifar10", 160): {
         "magnitude": (0.0131, 0.0111, 0.0414),
         "snip": (0.0153, 0.0151, 0.0476),
         "synflow": (0.0128, 0.0146, 0.0489),
@@ -27,42 +38,77 @@ PUBLISHED = {
     },
 }
 PAPER_SPARSITY = 0.75
+COLUMNS = ("reinit", "shuffle", "random")
+LAYER_SET_NAMES = {"weights": "conv/fc weights", "weights+bn_gamma": "with BN γ (their notebook)"}
 
 
-def _cell(value: float) -> str:
-    return (
-        "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+def _cell(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.4f}"
+
+
+def _ratio(ours: float, published: float) -> str:
+    if ours is None or math.isnan(ours):
+        return "–"
+    return f"{ours / published:.2f}"
+
+
+def like_for_like(paper: PaperNet, spec: Mapping) -> bool:
+    """An entry trained as the paper trained its net: same architecture, dataset and epochs."""
+    return (spec["arch"], spec["dataset"], int(spec["epochs"])) == (
+        paper.arch,
+        paper.dataset,
+        paper.epochs,
     )
 
 
 def comparison(
     table1: pd.DataFrame, nets: Mapping[str, Mapping], sparsities: Mapping[str, float]
 ) -> str:
-    """Markdown: one row per published (net, method) and each of our nets of that architecture."""
-    ours = table1.set_index(["net", "method"]) if len(table1) else None
-    lines = [
-        "| paper net | method | our net (dataset, epochs) | reinit: paper | ours "
-        "| shuffle: paper | ours | random: paper | ours |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for (paper_net, arch, _paper_dataset), methods in PUBLISHED.items():
-        matching = [name for name, spec in nets.items() if spec["arch"] == arch]
+    """Markdown: for each published (net, method), each of our nets of that architecture and
+    each layer set, the paper's value, ours and the ratio ours / paper."""
+    ours = table1.copy()
+    if "layer_set" not in ours:
+        ours["layer_set"] = "weights"
+    ours = ours.set_index(["net", "method", "layer_set"]) if len(ours) else None
+    header = ["paper net", "method", "our net (dataset, epochs, sparsity)", "layers"]
+    for column in COLUMNS:
+        header += [f"{column}: paper", "ours", "ratio"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for paper, methods in PUBLISHED.items():
+        matching = [name for name, spec in nets.items() if spec["arch"] == paper.arch]
+        # the entry trained as they trained it first
+        matching.sort(key=lambda name: not like_for_like(paper, nets[name]))
         for method, published in methods.items():
             for name in matching or [None]:
-                values = (math.nan,) * 3
-                if name is not None and ours is not None and (name, method) in ours.index:
-                    row = ours.loc[(name, method)]
-                    values = (row["reinit"], row["shuffle"], row["random"])
-                label = (
-                    f"{name} ({nets[name]['dataset']}, {nets[name]['epochs']} epochs, "
-                    f"sparsity {sparsities[name]:g})"
-                    if name
-                    else "not in this grid"
-                )
-                cells = [
-                    c for pair in zip(published, values, strict=True) for c in map(_cell, pair)
-                ]
-                lines.append(f"| {paper_net} | {method} | {label} | " + " | ".join(cells) + " |")
+                for layer_set, layers in LAYER_SET_NAMES.items():
+                    key = (name, method, layer_set)
+                    found = ours is not None and name is not None and key in ours.index
+                    if layer_set != "weights" and not found:
+                        continue  # no BatchNorm: the notebook's set is the same
+                    values = (
+                        tuple(float(ours.loc[key, c]) for c in COLUMNS)
+                        if found
+                        else (math.nan,) * 3
+                    )
+                    if name is None:
+                        label = "not in this grid"
+                    else:
+                        spec = nets[name]
+                        same = " **like for like**" if like_for_like(paper, spec) else ""
+                        label = (
+                            f"{name} ({spec['dataset']}, {spec['epochs']} epochs, sparsity "
+                            f"{sparsities[name]:g}){same}"
+                        )
+                    cells = []
+                    for value, theirs in zip(values, published, strict=True):
+                        cells += [_cell(theirs), _cell(value), _ratio(value, theirs)]
+                    lines.append(
+                        f"| {paper.label} | {method} | {label} | {layers} | "
+                        + " | ".join(cells)
+                        + " |"
+                    )
     return "\n".join(lines) + "\n\n" + conventions(sparsities)
 
 
@@ -78,14 +124,15 @@ def conventions(sparsities: Mapping[str, float]) -> str:
         "- W1 is `scipy.stats.wasserstein_distance` between all entries of a layer's trained "
         "weight tensor, pruned zeros included (as the authors' notebooks); the unpruned-only "
         "variant is in `distances.parquet` (`entries == unpruned`).\n"
-        "- Layers: every prunable Conv2d/Linear weight; the notebooks' ResNet-20 set also holds "
-        "21 BatchNorm weights, ours does not. The mean is over layers, then over seeds "
-        "(standard deviation in `table1.csv`); a layer with no weights left is skipped.\n"
+        "- Layers: every prunable Conv2d/Linear weight; for nets with BatchNorm also the set of "
+        "the authors' ResNet-20 notebook, which adds every BatchNorm gamma (`layers` column). "
+        "The mean is over layers, then over seeds (standard deviation in `table1.csv`); a layer "
+        "with no weights left is skipped.\n"
         "- Random pruning: the random method's unmodified run of the same seed against the "
         "method's unmodified run; reinit draws fresh weights with the same mask.\n"
-        "- Training: the epochs shown per net (the fork's committed weights presumably used "
-        "LeNet 16 epochs and ResNet-20 160; docs/papers.md); our mask keeps exactly "
-        "round((1 - s) N) weights where MtM's threshold prunes ties too.\n"
-        "- A net on another dataset than the paper's (e.g. digits) is shown for its architecture "
-        "only; its numbers are not expected to match.\n"
+        "- **like for like**: our entry trained as they trained theirs (architecture, dataset, "
+        "epochs: LeNet 16, ResNet-20 160; docs/papers.md). Other entries are shown for their "
+        "architecture only; their numbers are not expected to match. Their masks pruned ties "
+        "too, ours keep exactly round((1 - s) N) weights; they ran one replicate.\n"
+        "- ratio: ours / paper.\n"
     )

@@ -1,14 +1,25 @@
-"""The figures, drawn with seaborn from the aggregated tables (PNG and PDF).
+"""The figures, drawn with seaborn from the aggregated tables (PNG and PDF), as the papers draw
+them and the same way throughout:
+
+- sparsity as MtM plots it: the percentage of weights remaining, on a log axis from 100% down, so
+  the 1 - 0.8^k grid is evenly spaced;
+- one colour per method in every figure, the groups told apart: random pruning black, the
+  methods at initialization in colour, MtM's benchmarks (pruned after training) in greys, the
+  user's plugins in further colours;
+- one line style per ablation in every figure (unmodified solid, shuffle dashed, reinit dotted,
+  invert dash-dotted);
+- panels wrapped at four columns and sized for a page; each legend beside the panels it
+  explains; layer axes with integer ticks labelled with the layers' names.
 
 Every mean is drawn with a 95% bootstrap confidence interval over seeds (seaborn's
-``errorbar=("ci", 95)``); with a single seed there is no interval.
+``errorbar=("ci", 95)``), except ablation_effects' t intervals; with one seed there is none.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -17,38 +28,79 @@ matplotlib.use("Agg")  # files only; no display on cluster nodes
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, NullLocator
 
 from . import registry
 from .storage import atomic_write
 
 CI = ("ci", 95)
+COLUMNS = 4  # panels per row at most
+PANEL = {"height": 2.3, "aspect": 1.25}
 ABLATION_ORDER = list(registry.ABLATIONS)
-# the study's methods in the figures' order (random, at init, benchmarks, plugins), each with its
-# colour in every figure: style() sets them from the study, so that a plugin method gets its own
+ABLATION_DASHES = {
+    "unmodified": "",
+    "shuffle": (4, 2),
+    "reinit": (1, 1.5),
+    "invert": (6, 2, 1, 2),
+}
+COMPARISON_DASHES = {**ABLATION_DASHES, "random": "", "dense, two seeds": (2, 2)}
+GROUP_TITLES = {
+    "random": "random pruning",
+    "pai": "pruning at initialization",
+    "benchmark": "MtM's benchmarks (after training)",
+    "plugin": "your methods (plugins)",
+}
+# the study's methods in the figures' order and their colours; style() sets them from the study
 METHOD_ORDER: list[str] = list(registry.METHODS)
 PALETTE: dict[str, tuple] = {}
+GROUPS: dict[str, str] = {}
+# MtM's axis: ticks at 0.8^k for every third k (100, 51, 26, 13, 6.9, 3.5, 1.8, 0.9, 0.5 %)
+REMAINING_TICKS = [100 * 0.8**k for k in range(0, 31, 3)]
+REMAINING = "weights remaining (%)"
 
 
-def _present(order: list[str], values) -> list[str]:
+def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) -> None:
+    """Seaborn's theme, and one colour per method of the study (``methods``; ``groups``: a
+    plugin's group where it declared one)."""
+    sns.set_theme(context=settings.get("context", "paper"), style="whitegrid")
+    METHOD_ORDER[:] = registry.ordered_methods(methods or list(registry.METHODS))
+    GROUPS.clear()
+    for name in METHOD_ORDER:
+        known = registry.METHODS.get(name)
+        GROUPS[name] = (groups or {}).get(name) or (known.group if known else "plugin")
+    coloured = iter(sns.color_palette("tab10"))
+    greys = iter(["#4d4d4d", "#8c8c8c", "#b3b3b3", "#d0d0d0"])
+    PALETTE.clear()
+    for name in METHOD_ORDER:
+        if GROUPS[name] == "random":
+            PALETTE[name] = (0.0, 0.0, 0.0)
+        elif GROUPS[name] == "benchmark":
+            PALETTE[name] = matplotlib.colors.to_rgb(next(greys, "#999999"))
+        else:
+            colour = next(coloured, None)
+            if colour is None:  # more methods than tab10 has colours
+                coloured = iter(sns.color_palette("tab20b"))
+                colour = next(coloured)
+            PALETTE[name] = tuple(colour)
+
+
+def _ensure_style() -> None:
+    if not PALETTE:
+        style({})
+
+
+def _present(order: Sequence[str], values) -> list[str]:
     values = set(values)
     return [v for v in order if v in values]
 
 
-def save(grid, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int) -> None:
-    figure = grid.figure if hasattr(grid, "figure") else grid
-    # "tight" keeps the legend seaborn places beside the panels inside the saved image
+def save(figure, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int) -> None:
+    figure = figure.figure if hasattr(figure, "figure") else figure
+    # "tight" keeps the legends beside the panels inside the saved image
     atomic_write(png, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight"))
     atomic_write(pdf, lambda tmp: figure.savefig(tmp, format="pdf", bbox_inches="tight"))
     plt.close(figure)
-
-
-def style(settings: Mapping, methods: list[str] | None = None) -> None:
-    """Seaborn's theme, and one colour per method of the study (``methods``, in order)."""
-    sns.set_theme(context=settings.get("context", "paper"), style="whitegrid")
-    METHOD_ORDER[:] = registry.ordered_methods(methods or list(registry.METHODS))
-    colours = sns.color_palette("tab10", n_colors=max(10, len(METHOD_ORDER)))
-    PALETTE.clear()
-    PALETTE.update(zip(METHOD_ORDER, colours, strict=False))
 
 
 def no_data(what: str):
@@ -59,7 +111,145 @@ def no_data(what: str):
     return figure
 
 
-# runs.parquet's flag columns -> how a flagged run is drawn on top of the accuracy lines
+# ------------------------------------------------------------------------------ building blocks
+
+
+def remaining(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the percentage of weights remaining, MtM's x axis."""
+    return frame.assign(**{REMAINING: 100.0 * (1.0 - frame["sparsity"].astype(float))})
+
+
+def remaining_axis(axis, data: pd.DataFrame) -> None:
+    """MtM's sparsity axis: weights remaining, log scale, 100% on the left, down to the fewest
+    weights ``data`` keeps."""
+    axis.set_xscale("log")
+    fewest = max(float(data[REMAINING].min()), 1e-3)
+    axis.set_xlim(115.0, min(fewest, 100.0) / 1.3)
+    axis.xaxis.set_major_locator(FixedLocator(REMAINING_TICKS))
+    axis.xaxis.set_minor_locator(NullLocator())
+    axis.set_xticklabels([f"{t:.0f}" if t >= 10 else f"{t:.2g}" for t in REMAINING_TICKS])
+
+
+def _panels(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """A ``panel`` column naming each facet (``net | method``), in net then method order."""
+    frame = frame.copy()
+    frame["panel"] = frame[list(keys)].astype(str).agg(" | ".join, axis=1)
+    order_of = {name: index for index, name in enumerate(METHOD_ORDER)}
+    sort = frame[list(keys)].drop_duplicates()
+    if "method" in keys:
+        sort = sort.assign(_rank=sort["method"].map(lambda m: order_of.get(m, len(order_of))))
+        sort = sort.sort_values([k for k in keys if k != "method"] + ["_rank"])
+    else:
+        sort = sort.sort_values(list(keys))
+    order = sort[list(keys)].astype(str).agg(" | ".join, axis=1).tolist()
+    return frame, order
+
+
+def _facets(data, x, y, keys, hue, **options):
+    """Line panels wrapped at COLUMNS, one per value of ``keys``."""
+    data, order = _panels(data, keys)
+    grid = sns.relplot(
+        data=data,
+        x=x,
+        y=y,
+        col="panel",
+        col_order=order,
+        col_wrap=min(COLUMNS, len(order)),
+        hue=hue,
+        kind="line",
+        errorbar=options.pop("errorbar", CI),
+        legend=False,
+        **PANEL,
+        **options,
+    )
+    grid.set_titles("{col_name}")
+    return grid
+
+
+def _method_hue(data: pd.DataFrame) -> dict:
+    _ensure_style()
+    present = _present(METHOD_ORDER, data["method"])
+    return {"hue_order": present, "palette": {m: PALETTE[m] for m in present}}
+
+
+def _ablation_style(data: pd.DataFrame, column: str = "ablation", dashes=ABLATION_DASHES) -> dict:
+    present = _present(list(dashes), data[column])
+    return {"style": column, "style_order": present, "dashes": {a: dashes[a] for a in present}}
+
+
+def _header(text: str):
+    return Line2D([], [], linestyle="", marker=""), text
+
+
+def legend(figure, methods: Sequence[str] = (), ablations: Sequence[str] = (), extra=()) -> None:
+    """One legend beside the panels: the methods by group, then the line styles, then ``extra``
+    (handle, label) pairs."""
+    _ensure_style()
+    entries = []
+    for group, title in GROUP_TITLES.items():
+        members = [m for m in methods if GROUPS.get(m, "plugin") == group]
+        if members:
+            entries.append(_header(title))
+            entries += [(Line2D([], [], color=PALETTE[m], linewidth=2), m) for m in members]
+    if ablations:
+        entries.append(_header("line style"))
+        for name in ablations:
+            dashes = COMPARISON_DASHES.get(name, "")
+            line = Line2D([], [], color="0.2", linewidth=1.5)
+            if dashes:
+                line.set_dashes(dashes)
+            entries.append((line, name))
+    entries += list(extra)
+    if not entries:
+        return
+    handles, labels = zip(*entries, strict=True)
+    shown = figure.legend(
+        handles,
+        labels,
+        loc="center left",
+        bbox_to_anchor=(1.0, 0.5),
+        frameon=False,
+        handlelength=2.6,
+    )
+    for text, handle in zip(shown.get_texts(), handles, strict=True):
+        if not handle.get_linestyle() or handle.get_linestyle() == "None":
+            text.set_fontweight("bold")
+
+
+def _title(grid, text: str) -> None:
+    grid.figure.suptitle(text, y=1.02, fontsize="medium")
+
+
+def _layer_axis(axis, names: Sequence[str]) -> None:
+    """Integer ticks at the layers, labelled with their (shortened) names."""
+    axis.set_xticks(range(len(names)))
+    axis.set_xticklabels([short_layer(n) for n in names], rotation=90, fontsize="xx-small")
+    axis.set_xlim(-0.5, len(names) - 0.5)
+
+
+def short_layer(name: str) -> str:
+    """A layer's name without ``.weight`` and with ``blocks.`` / ``fc_layers.`` abbreviated."""
+    return (
+        name.removesuffix(".weight")
+        .replace("blocks.", "b")
+        .replace("fc_layers.", "fc")
+        .replace("shortcut.0", "short")
+        .replace("layers.", "l")
+    )
+
+
+def _layer_positions(table: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Each (net, layer) at its place in the net (rows are written input to output)."""
+    return {
+        (net, layer): index
+        for net, rows in table.groupby("net", sort=False)
+        for index, layer in enumerate(dict.fromkeys(rows["layer"]))
+    }
+
+
+# --------------------------------------------------------------------------------- flags
+
+
 FLAGS = {
     "layer_collapse": {"marker": "x", "color": "black", "label": "layer collapse"},
     "diverged": {"marker": "^", "color": "red", "label": "diverged (non-finite loss)"},
@@ -76,135 +266,132 @@ def mark_flagged_runs(grid, runs: pd.DataFrame, x: str, y: str, panel_keys: list
             continue
         flagged = runs[runs[flag].astype(bool)]
         for key, rows in flagged.groupby(panel_keys):
-            axis = grid.axes_dict.get(key[0] if len(panel_keys) == 1 else key)
+            key = key if isinstance(key, tuple) else (key,)
+            axis = grid.axes_dict.get(" | ".join(str(k) for k in key))
             if axis is None:
                 continue
             axis.scatter(rows[x], rows[y].fillna(0.0), s=36, zorder=5, **look)
             marked += len(rows)
-    if marked:
-        handles = [
-            plt.Line2D([], [], linestyle="", marker=look["marker"], color=look["color"])
-            for look in FLAGS.values()
-        ]
-        grid.figure.legend(
-            handles,
-            [look["label"] for look in FLAGS.values()],
-            loc="upper center",  # below the panels and their axis labels
-            bbox_to_anchor=(0.5, 0.0),
-            ncol=len(FLAGS),
-            title=f"flagged runs ({marked}; a non-finite accuracy is drawn at 0)",
-        )
     return marked
 
 
-def _lines_by_method(data: pd.DataFrame, x: str, y: str, **options):
-    """Mean lines with their 95% bootstrap interval, one colour per method in METHOD_ORDER."""
-    return sns.relplot(
-        data=data,
-        x=x,
-        y=y,
-        hue="method",
-        hue_order=_present(METHOD_ORDER, data["method"]),
-        palette=_palette(data["method"]),
-        kind="line",
-        errorbar=CI,
-        **options,
-    )
+def flag_legend_entries(marked: int) -> list:
+    if not marked:
+        return []
+    entries = [_header(f"flagged runs ({marked}; non-finite drawn at 0)")]
+    for look in FLAGS.values():
+        entries.append(
+            (
+                Line2D([], [], linestyle="", marker=look["marker"], color=look["color"]),
+                look["label"],
+            )
+        )
+    return entries
 
 
-def _palette(methods) -> dict | None:
-    """The study's colour of each method present (None before style() set them)."""
-    present = set(methods)
-    return {m: c for m, c in PALETTE.items() if m in present} or None
-
-
-def accuracy_vs_sparsity(runs: pd.DataFrame):
-    """Final test accuracy of every method's unmodified runs against sparsity, one panel per net."""
-    data = runs[runs["ablation"] == "unmodified"]
-    if data.empty:
-        return no_data("accuracy of unmodified masks")
-    grid = _lines_by_method(
-        data,
-        "sparsity",
-        "final_test_accuracy",
-        col="net",
-        marker="o",
-        facet_kws={"sharey": False},
-        height=3.2,
-        aspect=1.2,
-    )
-    grid.set_axis_labels("sparsity (fraction of weights pruned)", "final test accuracy")
-    mark_flagged_runs(grid, data, "sparsity", "final_test_accuracy", ["net"])
-    mark_matching_sparsity(grid, data)
-    grid.figure.suptitle(
-        "Unmodified masks; random pruning is the baseline, magnitude_trained and lottery the "
-        "benchmarks (mean, 95% CI over seeds)",
-        y=1.04,
-    )
-    return grid
-
-
-def mark_matching_sparsity(grid, runs: pd.DataFrame, col: str = "net") -> None:
+def mark_matching_sparsity(grid, runs: pd.DataFrame) -> None:
     """A dashed line at each net's matching sparsity, the extreme sparsities beyond it shaded."""
     if "matching_sparsity" not in runs:
         return
-    limits = runs.groupby(col)["matching_sparsity"].first()
-    for (net,), ax in _axes_by_key(grid, [col]).items():
-        limit = limits.get(net)
+    limits = runs.groupby("panel")["matching_sparsity"].first()
+    for panel, axis in grid.axes_dict.items():
+        limit = limits.get(panel)
         if limit is None or pd.isna(limit):
             continue
-        low, high = ax.get_xlim()
-        ax.axvline(limit, color="0.3", linestyle="--", linewidth=1, zorder=0)
-        ax.axvspan(limit, high, color="0.92", zorder=-1)
-        ax.set_xlim(low, high)  # the shading must not widen the axis
-        ax.text(
-            limit,
-            0.02,
-            " matching | extreme",
-            transform=ax.get_xaxis_transform(),
-            fontsize="x-small",
-            color="0.3",
-        )
+        at = 100.0 * (1.0 - limit)
+        low, high = axis.get_xlim()
+        axis.axvline(at, color="0.3", linestyle="--", linewidth=1, zorder=0)
+        axis.axvspan(at, min(low, high), color="0.92", zorder=-1)
+        axis.set_xlim(low, high)  # the shading must not widen the axis
+        axis.text(at, 0.02, " extreme ", transform=axis.get_xaxis_transform(), fontsize="x-small",
+                  color="0.3")  # fmt: skip
 
 
-def _axes_by_key(grid, keys: list[str]) -> dict[tuple, object]:
-    """The panel of every facet value of ``keys`` (seaborn's axes_dict keys it by the value)."""
-    return {(key if isinstance(key, tuple) else (key,)): ax for key, ax in grid.axes_dict.items()}
+# ---------------------------------------------------------------------------------- figures
 
 
-def ablations(runs: pd.DataFrame):
-    """MtM's ablation figure: per net and method, accuracy of the four ablations vs sparsity."""
-    if runs.empty:
-        return no_data("ablations")
-    grid = _lines_by_net_and_method(
-        runs, "sparsity", "final_test_accuracy", "ablation", ABLATION_ORDER, {"sharey": "row"}
+def accuracy_vs_sparsity(runs: pd.DataFrame):
+    """MtM's main figure: final test accuracy of every method's unmodified masks against the
+    weights remaining, one panel per net."""
+    data = runs[runs["ablation"] == "unmodified"]
+    if data.empty:
+        return no_data("accuracy of unmodified masks")
+    data = remaining(data)
+    grid = _facets(
+        data, REMAINING, "final_test_accuracy", ["net"], "method", marker="o",
+        markersize=3, facet_kws={"sharey": False}, **_method_hue(data),
+    )  # fmt: skip
+    data, _ = _panels(data, ["net"])
+    for axis in grid.axes.flat:
+        remaining_axis(axis, data)
+    mark_matching_sparsity(grid, data)
+    marked = mark_flagged_runs(grid, data, REMAINING, "final_test_accuracy", ["net"])
+    grid.set_axis_labels(REMAINING, "final test accuracy")
+    extra = [_header("MtM's regimes"), (Line2D([], [], color="0.3", linestyle="--"),
+             "matching | extreme (shaded)")]  # fmt: skip
+    legend(
+        grid.figure, _present(METHOD_ORDER, data["method"]), (), extra + flag_legend_entries(marked)
     )
-    grid.set_axis_labels("sparsity", "final test accuracy")
-    mark_flagged_runs(grid, runs, "sparsity", "final_test_accuracy", ["net", "method"])
+    _title(grid, "Unmodified masks: accuracy against weights remaining (mean, 95% CI over seeds)")
     return grid
 
 
-def _lines_by_net_and_method(
-    data: pd.DataFrame, x: str, y: str, hue: str, hue_order: list[str], facet_kws: dict
-):
-    """One panel per (net, method), a line with its 95% interval per ``hue`` value."""
-    grid = sns.relplot(
-        data=data,
-        x=x,
-        y=y,
-        hue=hue,
-        hue_order=_present(hue_order, data[hue]),
-        row="net",
-        col="method",
-        col_order=_present(METHOD_ORDER, data["method"]),
-        kind="line",
-        marker="o",
-        errorbar=CI,
-        facet_kws=facet_kws,
-        height=2.6,
-        aspect=1.1,
+def ablations(runs: pd.DataFrame):
+    """MtM's ablation figure: per net and method, the four ablations against weights remaining."""
+    if runs.empty:
+        return no_data("ablations")
+    data = remaining(runs)
+    grid = _facets(
+        data, REMAINING, "final_test_accuracy", ["net", "method"], "method", marker="o",
+        markersize=3, facet_kws={"sharey": False}, **_method_hue(data), **_ablation_style(data),
+    )  # fmt: skip
+    for axis in grid.axes.flat:
+        remaining_axis(axis, data)
+    marked = mark_flagged_runs(grid, data, REMAINING, "final_test_accuracy", ["net", "method"])
+    grid.set_axis_labels(REMAINING, "final test accuracy")
+    legend(
+        grid.figure,
+        _present(METHOD_ORDER, data["method"]),
+        _present(ABLATION_ORDER, data["ablation"]),
+        flag_legend_entries(marked),
     )
-    grid.set_titles("{row_name} | {col_name}")
+    _title(grid, "Ablations of each method's mask (mean, 95% CI over seeds)")
+    return grid
+
+
+def ablation_effects(effects: pd.DataFrame):
+    """Accuracy of each ablation minus unmodified (same seed) with its 95% t interval, and MtM's
+    non-inferiority margin: shuffle and reinit should stay above it, invert fall below zero."""
+    if effects.empty:
+        return no_data("ablation effects")
+    data = remaining(effects)
+    grid = _facets(
+        data, REMAINING, "difference", ["net", "method"], "method", marker="o", markersize=3,
+        errorbar=None, facet_kws={"sharey": False}, **_method_hue(data), **_ablation_style(data),
+    )  # fmt: skip
+    data, _ = _panels(data, ["net", "method"])
+    margin = float(data["margin"].max()) if "margin" in data else 0.0
+    for panel, axis in grid.axes_dict.items():
+        axis.axhline(0.0, color="0.5", linewidth=0.8)
+        if margin:
+            axis.axhline(-margin, color="0.5", linewidth=0.8, linestyle=(0, (1, 2)))
+        rows = data[data["panel"] == panel]
+        for _, line in rows.groupby("ablation"):
+            line = line.sort_values(REMAINING)
+            colour = PALETTE.get(line["method"].iloc[0], "0.5")
+            axis.fill_between(
+                line[REMAINING], line["ci_low"], line["ci_high"], alpha=0.15, color=colour,
+                linewidth=0,
+            )  # fmt: skip
+        remaining_axis(axis, data)
+    grid.set_axis_labels(REMAINING, "accuracy − unmodified")
+    extra = []
+    if margin:
+        extra = [(Line2D([], [], color="0.5", linestyle=(0, (1, 2))),
+                  f"−{100 * margin:g} points (non-inferiority margin)")]  # fmt: skip
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]),
+           _present(ABLATION_ORDER, data["ablation"]), extra)  # fmt: skip
+    _title(grid, "Ablation effect on final test accuracy, paired by seed (band: 95% t interval)")
     return grid
 
 
@@ -219,24 +406,47 @@ def _sparsity_text(sparsities: Mapping[str, float]) -> str:
     return f"sparsity {values[0]:g}" if len(values) == 1 else "each net's analysis sparsity"
 
 
+def _per_layer(data: pd.DataFrame, y: str, keys, hue_kind: str, ylabel: str, title: str):
+    """Per-layer lines in panels, the layer axis labelled with the layers' names."""
+    positions = _layer_positions(data)
+    data = data.assign(
+        layer_index=[positions[k] for k in zip(data["net"], data["layer"], strict=True)]
+    )
+    if hue_kind == "comparison":
+        options = {**_method_hue(data), **_ablation_style(data, "comparison", COMPARISON_DASHES)}
+        hue = "method"
+    else:
+        options, hue = _method_hue(data), "method"
+    grid = _facets(data, "layer_index", y, keys, hue, marker="o", markersize=3,
+                   facet_kws={"sharex": False, "sharey": False}, **options)  # fmt: skip
+    data, _ = _panels(data, keys)
+    for panel, axis in grid.axes_dict.items():
+        net = data.loc[data["panel"] == panel, "net"].iloc[0]
+        names = [
+            layer for (n, layer), _ in sorted(positions.items(), key=lambda i: i[1]) if n == net
+        ]
+        _layer_axis(axis, names)
+    grid.set_axis_labels("layer (input to output)", ylabel)
+    _title(grid, title)
+    return grid, data
+
+
 def distances_per_layer(distances: pd.DataFrame, sparsities: Mapping[str, float]):
-    """Singh & Liu figures 1-2: trained, all-entries W1 per layer for reinit, shuffle, random."""
+    """Singh & Liu figures 1-2: trained, all-entries W1 per layer against the method's
+    unmodified run, for each ablation and for random pruning."""
     data = at_sparsities(distances, sparsities)
-    data = data[(data["stage"] == "trained") & (data["entries"] == "all")].copy()
-    sparsity = _sparsity_text(sparsities)
+    data = data[(data["stage"] == "trained") & (data["entries"] == "all")]
+    if "tensor" in data:
+        data = data[data["tensor"] == "weight"]
     if data.empty:
         return no_data("per-layer distances")
-    data["layer_index"] = data.groupby(["net", "method", "seed", "comparison"]).cumcount()
-    grid = _lines_by_net_and_method(
-        data,
-        "layer_index",
-        "w1",
-        "comparison",
-        list(registry.COMPARISONS),
-        {"sharey": False, "sharex": False},
-    )
-    grid.set_axis_labels("prunable layer (input to output)", "W1 to unmodified")
-    grid.figure.suptitle(f"Trained weights, pruned zeros included, {sparsity}", y=1.02)
+    grid, data = _per_layer(
+        data, "w1", ["net", "method"], "comparison", "W1 to unmodified",
+        f"Trained weights, pruned zeros included, {_sparsity_text(sparsities)} "
+        "(mean, 95% CI over seeds)",
+    )  # fmt: skip
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]),
+           _present(list(COMPARISON_DASHES), data["comparison"]))  # fmt: skip
     return grid
 
 
@@ -244,25 +454,13 @@ def layer_density(layers: pd.DataFrame, sparsities: Mapping[str, float]):
     """Per-layer density of each method's unmodified mask at each net's analysis sparsity."""
     data = at_sparsities(layers, sparsities)
     data = data[data["ablation"] == "unmodified"]
-    sparsity = _sparsity_text(sparsities)
     if data.empty:
         return no_data("per-layer density")
-    grid = sns.catplot(
-        data=data,
-        x="layer_index",
-        y="density",
-        hue="method",
-        hue_order=_present(METHOD_ORDER, data["method"]),
-        palette=_palette(data["method"]),
-        col="net",
-        kind="point",
-        errorbar=CI,
-        sharex=False,
-        height=3.2,
-        aspect=1.4,
-    )
-    grid.set_axis_labels("prunable layer (input to output)", "fraction of weights kept")
-    grid.figure.suptitle(f"Per-layer density of each method's mask, {sparsity}", y=1.04)
+    grid, data = _per_layer(
+        data, "density", ["net"], "method", "fraction of weights kept",
+        f"Per-layer density of each method's mask, {_sparsity_text(sparsities)}",
+    )  # fmt: skip
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]))
     return grid
 
 
@@ -271,55 +469,51 @@ def training_curves(histories: pd.DataFrame, sparsities: Mapping[str, float]):
     sparsity."""
     data = at_sparsities(histories, sparsities)
     data = data[data["ablation"] == "unmodified"]
-    sparsity = _sparsity_text(sparsities)
     if data.empty:
         return no_data("training curves")
-    grid = _lines_by_method(
-        data,
-        "epoch",
-        "test_accuracy",
-        col="net",
-        facet_kws={"sharey": False, "sharex": False},
-        height=3.2,
-        aspect=1.2,
-    )
+    grid = _facets(data, "epoch", "test_accuracy", ["net"], "method",
+                   facet_kws={"sharey": False, "sharex": False}, **_method_hue(data))  # fmt: skip
     grid.set_axis_labels("epoch", "test accuracy")
-    grid.figure.suptitle(f"Training curves, unmodified masks, {sparsity}", y=1.04)
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]))
+    _title(grid, f"Training curves, unmodified masks, {_sparsity_text(sparsities)}")
     return grid
 
 
+TOPOLOGY_MEASURES = {
+    "log10 effective paths": ("paths_log10", None),
+    "effective nodes (share, exact)": ("effective_nodes", "total_nodes"),
+    "effective nodes (share, NPB's count)": ("npb_effective_nodes", "npb_total_nodes"),
+}
+
+
 def topology(table: pd.DataFrame):
-    """Effective paths (log10) and the share of effective nodes against sparsity, per method,
-    the unmodified mask beside the shuffled one (Pham et al.: shuffling keeps width)."""
+    """Effective paths (log10) and the share of effective nodes, by our exact definition and by
+    NPB's count, against weights remaining; the unmodified mask beside its shuffle (Pham et al.:
+    shuffling restores width)."""
     runs = table.drop_duplicates(["net", "method", "sparsity", "seed", "ablation"]).copy()
     runs = runs[runs["ablation"].isin(["unmodified", "shuffle"])]
+    if "supported" in runs:
+        runs = runs[runs["supported"].astype(bool)]
     if runs.empty:
         return no_data("effective paths and nodes")
-    runs["effective node share"] = runs["effective_nodes"] / runs["total_nodes"]
-    runs["log10 effective paths"] = runs["paths_log10"]
-    long = runs.melt(
-        id_vars=["net", "method", "sparsity", "seed", "ablation"],
-        value_vars=["log10 effective paths", "effective node share"],
+    for label, (value, total) in TOPOLOGY_MEASURES.items():
+        if value in runs:
+            runs[label] = runs[value] / runs[total] if total else runs[value]
+    measures = [label for label, (value, _) in TOPOLOGY_MEASURES.items() if value in runs]
+    long = remaining(runs).melt(
+        id_vars=["net", "method", "sparsity", "seed", "ablation", REMAINING],
+        value_vars=measures,
         var_name="measure",
     )
-    grid = _lines_by_method(
-        long,
-        "sparsity",
-        "value",
-        style="ablation",
-        style_order=["unmodified", "shuffle"],
-        row="measure",
-        col="net",
-        marker="o",
-        facet_kws={"sharey": False},
-        height=2.8,
-        aspect=1.3,
-    )
-    grid.set_titles("{row_name} | {col_name}")
-    grid.set_axis_labels("sparsity", "")
-    grid.figure.suptitle(
-        "Start masks: effective paths and nodes (mean, 95% bootstrap CI over seeds)", y=1.03
-    )
+    grid = _facets(long, REMAINING, "value", ["net", "measure"], "method", marker="o",
+                   markersize=3, facet_kws={"sharey": False}, **_method_hue(long),
+                   **_ablation_style(long))  # fmt: skip
+    for axis in grid.axes.flat:
+        remaining_axis(axis, long)
+    grid.set_axis_labels(REMAINING, "")
+    legend(grid.figure, _present(METHOD_ORDER, long["method"]),
+           _present(ABLATION_ORDER, long["ablation"]))  # fmt: skip
+    _title(grid, "Start masks: effective paths and nodes (mean, 95% CI over seeds)")
     return grid
 
 
@@ -328,93 +522,24 @@ def similarity_per_layer(
 ):
     """Per-layer similarity of each ablated (or randomly pruned) trained net to the method's
     unmodified one, with two dense nets of different seeds as the baseline in every panel."""
-    at = at_sparsities(table[table["method"] != "dense"], sparsities)
-    sparsity = _sparsity_text(sparsities)
+    at = at_sparsities(table[~table["method"].eq("dense")], sparsities)
+    if "comparison" in at:
+        at = at[at["comparison"] != "dense"]
     if at.empty:
         return no_data(f"{measure} per layer")
     baseline = table[table["method"] == "dense"]
-    # the baseline is drawn in each method's panel: it is the same for all of them
     copies = [
         baseline.assign(method=method, comparison="dense, two seeds")
         for method in at["method"].unique()
     ]
     data = pd.concat([at, *copies], ignore_index=True)
-    # layers in network order, per net (rows are written input to output)
-    position = {
-        (net, layer): index
-        for net, rows in table.groupby("net", sort=False)
-        for index, layer in enumerate(dict.fromkeys(rows["layer"]))
-    }
-    data["layer_index"] = [position[key] for key in zip(data["net"], data["layer"], strict=True)]
-    grid = _lines_by_net_and_method(
-        data,
-        "layer_index",
-        measure,
-        "comparison",
-        [*registry.COMPARISONS, "dense, two seeds"],
-        {"sharey": True, "sharex": False},
-    )
     label = "SVCCA (99% variance)" if measure == "svcca" else "linear CKA"
-    grid.set_axis_labels("layer (input to output)", label)
-    grid.figure.suptitle(
-        f"{label} to the unmodified net, trained, {sparsity} (95% bootstrap CI)", y=1.02
-    )
-    return grid
-
-
-def ablation_effects(effects: pd.DataFrame):
-    """Accuracy of each ablation minus unmodified (same seed), with the 95% t interval over
-    seeds: MtM's claim is that shuffle and reinit sit at or above zero and invert below."""
-    if effects.empty:
-        return no_data("ablation effects")
-    grid = _lines_by_net_and_method(
-        effects, "sparsity", "difference", "ablation", ABLATION_ORDER, {"sharey": "row"}
-    )
-    # relplot colours the hue levels in order from the current palette
-    present = _present(ABLATION_ORDER, effects["ablation"])
-    colours = dict(zip(present, sns.color_palette(n_colors=len(present)), strict=True))
-    for (net, method), axis in grid.axes_dict.items():
-        axis.axhline(0.0, color="grey", linewidth=0.8)
-        panel = effects[(effects["net"] == net) & (effects["method"] == method)]
-        for ablation, rows in panel.groupby("ablation"):
-            rows = rows.sort_values("sparsity")
-            axis.fill_between(
-                rows["sparsity"],
-                rows["ci_low"],
-                rows["ci_high"],
-                alpha=0.2,
-                color=colours[ablation],
-                linewidth=0,
-            )
-    grid.set_axis_labels("sparsity", "accuracy - unmodified")
-    grid.figure.suptitle(
-        "Ablation effect on final test accuracy (paired by seed; band: 95% t interval)", y=1.02
-    )
-    return grid
-
-
-def channel_sparsity(table: pd.DataFrame, sparsities: Mapping[str, float]):
-    """MtM's per-channel view: the share of neurons and channels (all prunable layers) whose
-    sparsity is at least s, per method, unmodified masks at each net's highest matching sparsity
-    (at the analysis sparsity where a net has none)."""
-    data = table[table["ablation"] == "unmodified"]
-    if data.empty:
-        return no_data("per-channel sparsity")
-    chosen, titles = [], {}
-    for net, rows in data.groupby("net"):
-        limit = rows["matching_sparsity"].iloc[0] if "matching_sparsity" in rows else math.nan
-        at = limit if not pd.isna(limit) else sparsities.get(net, math.nan)
-        near = rows.loc[(rows["sparsity"] - at).abs().idxmin(), "sparsity"]
-        kind = "matching" if not pd.isna(limit) else "no matching sparsity; analysis"
-        titles[net] = f"{net}\n({kind} sparsity {near:g})"
-        chosen.append(rows[rows["sparsity"] == near])
-    grid = _lines_by_method(
-        pd.concat(chosen), "threshold", "share", col="net", height=3.2, aspect=1.2
-    )
-    for net, ax in grid.axes_dict.items():
-        ax.set_title(titles[net])
-    grid.set_axis_labels("sparsity s of a neuron or channel", "share with sparsity >= s")
-    grid.figure.suptitle("Per-channel sparsity of unmodified masks (mean over seeds)", y=1.06)
+    grid, data = _per_layer(
+        data, measure, ["net", "method"], "comparison", label,
+        f"{label} to the unmodified net, trained, {_sparsity_text(sparsities)} (95% CI)",
+    )  # fmt: skip
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]),
+           _present(list(COMPARISON_DASHES), data["comparison"]))  # fmt: skip
     return grid
 
 
@@ -426,9 +551,66 @@ def similarity_cka(table: pd.DataFrame, sparsities: Mapping[str, float]):
     return similarity_per_layer(table, sparsities, "cka")
 
 
+def similarity_dense(table: pd.DataFrame):
+    """Blakeney et al.'s question: how alike are a pruned net's representations and those of the
+    dense net trained from the same init? SVCCA averaged over layers against weights remaining,
+    each ablation beside the unmodified runs; grey: two dense nets of different seeds."""
+    if "comparison" not in table:
+        return no_data("similarity to the dense net")
+    data = table[table["comparison"] == "dense"]
+    if data.empty:
+        return no_data("similarity to the dense net")
+    per_run = (
+        data.groupby(["net", "method", "sparsity", "seed", "ablation"])["svcca"]
+        .mean()
+        .reset_index()
+    )
+    per_run = remaining(per_run)
+    grid = _facets(per_run, REMAINING, "svcca", ["net", "method"], "method", marker="o",
+                   markersize=3, **_method_hue(per_run), **_ablation_style(per_run))  # fmt: skip
+    per_run, _ = _panels(per_run, ["net", "method"])
+    baseline = table[table["method"] == "dense"].groupby("net")["svcca"].mean()
+    for panel, axis in grid.axes_dict.items():
+        net = per_run.loc[per_run["panel"] == panel, "net"].iloc[0]
+        if net in baseline:
+            axis.axhline(baseline[net], color="0.6", linewidth=4, alpha=0.5, zorder=0)
+        remaining_axis(axis, per_run)
+    grid.set_axis_labels(REMAINING, "SVCCA to the dense net")
+    extra = [(Line2D([], [], color="0.6", linewidth=4, alpha=0.5), "dense vs dense, two seeds")]
+    legend(grid.figure, _present(METHOD_ORDER, per_run["method"]),
+           _present(ABLATION_ORDER, per_run["ablation"]), extra)  # fmt: skip
+    _title(grid, "Pruned vs dense representations (same seed; mean over layers, 95% CI)")
+    return grid
+
+
+def channel_sparsity(table: pd.DataFrame, sparsities: Mapping[str, float]):
+    """MtM's per-channel view: the share of neurons and channels (all prunable layers) whose
+    sparsity is at least s, per method, unmodified masks at each net's highest matching sparsity
+    (at the analysis sparsity where a net has none)."""
+    data = table[table["ablation"] == "unmodified"]
+    if data.empty:
+        return no_data("per-channel sparsity")
+    chosen = []
+    for net, rows in data.groupby("net"):
+        limit = rows["matching_sparsity"].iloc[0] if "matching_sparsity" in rows else math.nan
+        at = limit if not pd.isna(limit) else sparsities.get(net, rows["sparsity"].max())
+        near = rows.loc[(rows["sparsity"] - at).abs().idxmin(), "sparsity"]
+        kind = "matching" if not pd.isna(limit) else "analysis"
+        chosen.append(rows[rows["sparsity"] == near].assign(net=f"{net} ({kind} {near:g})"))
+    data = pd.concat(chosen)
+    grid = _facets(data, "threshold", "share", ["net"], "method", **_method_hue(data))
+    grid.set_axis_labels("sparsity s of a neuron or channel", "share with sparsity ≥ s")
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]))
+    _title(grid, "Per-channel sparsity of unmodified masks (mean over seeds)")
+    return grid
+
+
 def draw(name: str, table: pd.DataFrame, sparsities: Mapping[str, float]):
     """Figure ``name`` of :data:`pai.registry.FIGURES` from its table; ``sparsities``: each net's
     analysis sparsity, for the figures drawn at one sparsity."""
     figure = registry.FIGURES[name]
     function = globals()[figure.function.rsplit(":", 1)[1]]
     return function(table, sparsities) if figure.needs_sparsity else function(table)
+
+
+__all__ = ["draw", "save", "style"]

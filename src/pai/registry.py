@@ -71,6 +71,9 @@ class Architecture:
     defaults: Mapping[str, Any]  # net settings (TRAINING_KEYS, rewind_iteration)
     initialiser: str | None = None  # function(model, generator); None: open_lth's
     prunable: str | None = None  # function(model) -> names; None: every Conv2d/Linear weight
+    # the most features any layer the similarity analysis compares has: CCA needs more test
+    # examples than that (checked while planning; None: known only once the net is built)
+    widest: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Dataset:
     shape: tuple[int, int, int] | None = None  # C, H, W (folder sets: the side is configurable)
     classes: int | None = None
     image_size: int | None = None  # folder sets: default side of the square images
+    test_size: int | None = None  # test examples (None: known once it is loaded)
 
 
 @dataclass(frozen=True)
@@ -197,11 +201,18 @@ ARCHITECTURES = _by_name(
         "pai.nets:lenet300",
         "LeNet-300-100 (266,200 prunable weights)",
         _LENET,
+        widest=300,
     ),
     Architecture(
-        "resnet20", "pai.nets:resnet20", "CIFAR ResNet-20, option-B shortcuts (270,896)", _CIFAR
+        "resnet20",
+        "pai.nets:resnet20",
+        "CIFAR ResNet-20, option-B shortcuts (270,896)",
+        _CIFAR,
+        widest=64,
     ),
-    Architecture("vgg16", "pai.nets:vgg16", "CIFAR VGG-16, one fc (14,715,584)", _CIFAR),
+    Architecture(
+        "vgg16", "pai.nets:vgg16", "CIFAR VGG-16, one fc (14,715,584)", _CIFAR, widest=512
+    ),
     Architecture(
         "resnet18",
         "pai.nets:resnet18",
@@ -209,6 +220,7 @@ ARCHITECTURES = _by_name(
         # MtM's TinyImageNet hyperparameters are not in the code we could read: the ImageNet
         # recipe scaled to batch 256 over 200 epochs (unverified, docs/methods.md)
         {**_CIFAR, "epochs": 200, "batch_size": 256, "milestones": [100, 150]},
+        widest=512,
     ),
     Architecture(
         "resnet50",
@@ -222,13 +234,24 @@ ARCHITECTURES = _by_name(
             "milestones": [30, 60, 80],
             "warmup_epochs": 5,
         },
+        widest=2048,
     ),
 )
 
 DATASETS = _by_name(
-    Dataset("mnist", "download", "MNIST, md5-checked, optional mirror", (1, 28, 28), 10),
-    Dataset("cifar10", "download", "CIFAR-10, md5-checked, optional mirror", (3, 32, 32), 10),
-    Dataset("digits", "embedded", "scikit-learn's 8x8 digits (offline)", (1, 8, 8), 10),
+    Dataset(
+        "mnist", "download", "MNIST, md5-checked, optional mirror", (1, 28, 28), 10, None, 10000
+    ),
+    Dataset(
+        "cifar10",
+        "download",
+        "CIFAR-10, md5-checked, optional mirror",
+        (3, 32, 32),
+        10,
+        None,
+        10000,
+    ),
+    Dataset("digits", "embedded", "scikit-learn's 8x8 digits (offline)", (1, 8, 8), 10, None, 449),
     Dataset("synthetic", "synthetic", "class prototypes plus noise, shape from data.synthetic"),
     Dataset("tinyimagenet", "folder", "TinyImageNet from data.folders", classes=200, image_size=64),
     Dataset("imagenet", "folder", "ImageNet from data.folders", classes=1000, image_size=224),
@@ -252,6 +275,7 @@ FIGURES = _by_name(
     Figure("topology", "topology", "pai.plots:topology", _PHAM),
     Figure("similarity_svcca", "similarity", "pai.plots:similarity_svcca", _BLAKENEY, True),
     Figure("similarity_cka", "similarity", "pai.plots:similarity_cka", _BLAKENEY, True),
+    Figure("similarity_dense", "similarity", "pai.plots:similarity_dense", _BLAKENEY),
 )
 PAPERS = (_MTM, _SINGH, _BLAKENEY, _PHAM)
 

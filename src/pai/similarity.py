@@ -127,23 +127,41 @@ def subset_indices(n_total: int, n_wanted: int, seed: int) -> torch.Tensor:
     return chosen.sort().values
 
 
-COLUMNS = ["net", "method", "sparsity", "seed", "comparison", "layer", "svcca", "cka"]
+COLUMNS = [
+    "net", "method", "sparsity", "seed", "ablation", "comparison", "layer", "svcca", "cka",
+]  # fmt: skip
 Activations = dict[str, np.ndarray]
 
 
 def group_rows(
-    keys: Mapping[str, Any], runs: Sequence[Run], acts: Callable[[Run], Activations]
+    keys: Mapping[str, Any],
+    runs: Sequence[Run],
+    acts: Callable[[Run], Activations],
+    dense: Activations | None = None,
 ) -> list[dict[str, Any]]:
-    """Similarity rows of one (net, sparsity, seed): the pairs of Singh & Liu's distances
-    (:func:`pai.distances.comparisons`), every compared layer. ``acts(run)`` gives a trained
-    run's activations."""
+    """Similarity rows of one (net, sparsity, seed), every compared layer: the pairs of Singh &
+    Liu's distances (:func:`pai.distances.comparisons`), and, given the activations of the dense
+    net trained from the same seed (the same init), every run against it (comparison "dense";
+    Blakeney et al.'s question: do pruned nets keep the dense net's representations?).
+    ``acts(run)`` gives a trained run's activations."""
     rows = []
     for run, pair in comparisons(runs).items():
         if pair is None:
             continue
         comparison, reference, other = pair
+        # the run the row describes: the ablated one, or for random pruning's pair the method's
+        # unmodified run
+        ablation = "unmodified" if comparison == "random" else comparison
         for row in compare(acts(reference), acts(other)):
-            rows.append({**keys, "method": run[0], "comparison": comparison, **row})
+            rows.append(
+                {**keys, "method": run[0], "ablation": ablation, "comparison": comparison, **row}
+            )
+    if dense is not None:
+        for method, ablation in runs:
+            for row in compare(dense, acts((method, ablation))):
+                rows.append(
+                    {**keys, "method": method, "ablation": ablation, "comparison": "dense", **row}
+                )
     return [{column: row[column] for column in COLUMNS} for row in rows]
 
 
@@ -153,7 +171,7 @@ def dense_rows(
     """The baseline: the dense net of each seed against that of the next seed."""
     rows = []
     for seed, next_seed in itertools.pairwise(seeds):
-        keys = {"net": net, "method": "dense", "sparsity": 0.0, "seed": seed}
+        keys = {"net": net, "method": "dense", "sparsity": 0.0, "seed": seed, "ablation": ""}
         for row in compare(acts(seed), acts(next_seed)):
             rows.append({**keys, "comparison": f"dense seed {next_seed}", **row})
     return [{column: row[column] for column in COLUMNS} for row in rows]
@@ -175,6 +193,7 @@ class Probe:
         self.images = dataset.test_x[chosen].to(self.device)
         self.model = build_net(arch, dataset.input_shape, dataset.num_classes).to(self.device)
         self.layers = compared_layers(prunable_names(self.model))
+        check_examples(len(chosen), widest(self.model, self.layers), dataset.name)
         self._cache: dict[str, Activations] = {}
 
     def activations(self, path: str | os.PathLike) -> Activations:
@@ -184,3 +203,22 @@ class Probe:
             self.model.load_state_dict(storage.load(path))
             self._cache[key] = activations(self.model, self.images, self.layers)
         return self._cache[key]
+
+
+def widest(model: nn.Module, layers: Sequence[str]) -> int:
+    """The most features any compared layer has (output channels, or output units)."""
+    sizes = []
+    for name in layers:
+        module = model.get_submodule(name)
+        sizes.append(getattr(module, "out_channels", None) or getattr(module, "out_features", 0))
+    return max(sizes, default=0)
+
+
+def check_examples(examples: int, features: int, dataset: str) -> None:
+    """CCA needs more examples than features: with fewer, every canonical correlation is 1."""
+    if examples <= features:
+        raise ValueError(
+            f"similarity: {examples} test examples of {dataset} are not more than the widest "
+            f"compared layer's {features} features, so CCA is ill-posed; raise "
+            "analysis.similarity_examples or give the dataset more test examples"
+        )

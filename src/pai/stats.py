@@ -1,15 +1,24 @@
-"""Uncertainty over seeds and the two papers' claims as tests (issue: statistics across seeds).
+"""The papers' claims as tests in which seeds are the unit of evidence (docs/methods.md,
+"Statistics").
 
-- MtM: per net, method, sparsity and ablation, the accuracy difference from the unmodified run of
-  the same seed, with a 95% t interval over seeds (shuffle and reinit should not hurt, invert
-  should).
-- Singh & Liu: per net, method and sparsity, a one-sided Wilcoxon signed-rank test over every
-  (seed, layer) pair that W1(random pruning) > W1(shuffle) and > W1(reinit), trained weights,
-  with two effect sizes: the matched-pairs rank-biserial correlation (-1..1) and Cohen's d_z.
+- MtM: shuffling and reinitialising "do not hurt" is a claim of *no worse*, tested as
+  non-inferiority: the paired differences (ablated minus unmodified accuracy, same seed) against
+  a margin delta, H1: mean > -delta, a one-sided paired t-test over seeds. "Inverting hurts" is
+  the one-sided H1: mean < 0.
+- Singh & Liu: per seed, the mean over layers of the trained, all-entries W1 (as Table 1) for
+  random pruning and for the ablation; H1: the mean over seeds of W1(random) - W1(ablation) > 0,
+  by the exact sign-flip test over all 2^n sign patterns (up to EXACT_SEEDS seeds; a paired t
+  test beyond). The per-layer values are kept as description only (the share of (seed, layer)
+  pairs in which random pruning is farther): layers of one net are not replicates.
+
+Each family of tests (one claim on one net, over its methods and sparsities) is corrected with
+Holm's method; a verdict is "shown" when the corrected p is below ALPHA. With one seed there is
+no test, and the tables say so instead of printing a p-value.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -17,6 +26,9 @@ import pandas as pd
 from scipy import stats
 
 KEYS = ["net", "method", "sparsity"]
+ALPHA = 0.05
+EXACT_SEEDS = 16  # 2^16 sign patterns: exact up to here
+NO_TEST = "no test (one seed)"
 
 
 def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -32,76 +44,170 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
     return mean, mean - float(half), mean + float(half)
 
 
-def ablation_effects(runs: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy of each ablation minus the unmodified run of the same net, method, sparsity and
-    seed: n seeds, mean difference and its 95% t interval."""
+def sign_flip_p(differences, alternative: str = "greater") -> float:
+    """Exact one-sided sign-flip (paired permutation) test of mean(differences) = 0: the share of
+    the 2^n sign patterns whose sum is at least as extreme as the observed one."""
+    d = np.asarray(differences, dtype=float)
+    observed = d.sum()
+    signs = np.array(list(itertools.product((1.0, -1.0), repeat=len(d))))
+    sums = signs @ np.abs(d)
+    tolerance = 1e-12 * max(1.0, np.abs(d).sum())
+    if alternative == "greater":
+        extreme = sums >= observed - tolerance
+    elif alternative == "less":
+        extreme = sums <= observed + tolerance
+    else:
+        raise ValueError(f"alternative must be 'greater' or 'less', got {alternative!r}")
+    return float(extreme.mean())
+
+
+def paired_p(differences, alternative: str, null: float = 0.0) -> tuple[float, str]:
+    """One-sided p of H1: mean(differences) > null (or < null), and the test used."""
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        return math.nan, NO_TEST
+    shifted = d - null
+    if np.ptp(shifted) <= 1e-12 * max(1.0, float(np.abs(shifted).max())):
+        # no spread (every seed loses the same, to rounding): t is infinite
+        hit = shifted[0] > 0 if alternative == "greater" else shifted[0] < 0
+        return (0.0 if hit else 1.0), "paired t"
+    return float(stats.ttest_1samp(shifted, 0.0, alternative=alternative).pvalue), "paired t"
+
+
+def paired_exact_p(differences, alternative: str) -> tuple[float, str]:
+    """The exact sign-flip test up to EXACT_SEEDS seeds, the paired t test beyond."""
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        return math.nan, NO_TEST
+    if len(d) <= EXACT_SEEDS:
+        return sign_flip_p(d, alternative), "sign-flip (exact)"
+    return paired_p(d, alternative)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of one family of p-values (NaN: not tested, left NaN)."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    tested = np.flatnonzero(np.isfinite(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, (len(order) - rank) * p[index])
+        adjusted[index] = min(1.0, running)
+    return adjusted
+
+
+def _verdicts(frame: pd.DataFrame, family: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["p_holm"] = np.nan
+    for _, rows in frame.groupby(family, sort=False):
+        frame.loc[rows.index, "p_holm"] = holm(rows["p_value"])
+    frame["verdict"] = np.where(
+        frame["p_value"].isna(),
+        NO_TEST,
+        np.where(frame["p_holm"] < ALPHA, "shown", "not shown"),
+    )
+    return frame
+
+
+EFFECT_COLUMNS = [
+    *KEYS, "ablation", "claim", "seeds", "difference", "ci_low", "ci_high", "margin", "test",
+    "p_value", "p_holm", "verdict",
+]  # fmt: skip
+
+
+def ablation_effects(runs: pd.DataFrame, margin: float) -> pd.DataFrame:
+    """MtM's claims per net, method, sparsity and ablation: accuracy minus the unmodified run of
+    the same seed (n seeds, mean, 95% t interval). Shuffle and reinit: non-inferiority with
+    ``margin`` (accuracy as a fraction; 0.005 is half a point). Invert: inferiority."""
     accuracy = runs.pivot_table(
         index=[*KEYS, "seed"], columns="ablation", values="final_test_accuracy"
     )
     rows = []
-    if "unmodified" not in accuracy:
-        return pd.DataFrame(columns=[*KEYS, "ablation", "seeds", "difference", "ci_low", "ci_high"])
-    for ablation in [a for a in accuracy.columns if a != "unmodified"]:
-        difference = (accuracy[ablation] - accuracy["unmodified"]).dropna()
-        for key, values in difference.groupby(level=KEYS):
-            mean, low, high = t_interval(values)
-            rows.append(
-                {
-                    **dict(zip(KEYS, key, strict=True)),
-                    "ablation": ablation,
-                    "seeds": len(values),
-                    "difference": mean,
-                    "ci_low": low,
-                    "ci_high": high,
-                }
-            )
-    return pd.DataFrame(rows).sort_values([*KEYS, "ablation"], ignore_index=True)
+    if "unmodified" in accuracy:
+        for ablation in [a for a in accuracy.columns if a != "unmodified"]:
+            difference = (accuracy[ablation] - accuracy["unmodified"]).dropna()
+            for key, values in difference.groupby(level=KEYS):
+                mean, low, high = t_interval(values)
+                if ablation == "invert":
+                    claim = "worse than unmodified"
+                    p, test = paired_p(values.to_numpy(), "less")
+                else:
+                    claim = f"no worse than unmodified by more than {100 * margin:g} points"
+                    p, test = paired_p(values.to_numpy(), "greater", null=-margin)
+                rows.append(
+                    {
+                        **dict(zip(KEYS, key, strict=True)),
+                        "ablation": ablation,
+                        "claim": claim,
+                        "seeds": len(values),
+                        "difference": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "margin": margin if ablation != "invert" else 0.0,
+                        "test": test,
+                        "p_value": p,
+                    }
+                )
+    if not rows:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    frame = _verdicts(pd.DataFrame(rows), ["net", "ablation"])
+    return frame[EFFECT_COLUMNS].sort_values([*KEYS, "ablation"], ignore_index=True)
 
 
-def rank_biserial(differences: np.ndarray) -> float:
-    """Matched-pairs rank-biserial correlation: (R+ - R-) / (R+ + R-), zeros dropped."""
-    differences = differences[differences != 0]
-    if len(differences) == 0:
-        return math.nan
-    ranks = stats.rankdata(np.abs(differences))
-    return float((ranks[differences > 0].sum() - ranks[differences < 0].sum()) / ranks.sum())
+TEST_COLUMNS = [
+    *KEYS, "claim", "seeds", "random_w1", "ablation_w1", "difference", "ci_low", "ci_high",
+    "cohens_dz", "test", "p_value", "p_holm", "verdict", "share_layers_random_larger",
+]  # fmt: skip
 
 
 def distance_tests(distances: pd.DataFrame, entries: str = "all") -> pd.DataFrame:
-    """Singh & Liu's claim per net, method and sparsity: W1(random) > W1(shuffle), > W1(reinit)."""
+    """Singh & Liu's claim per net, method and sparsity: W1(random) > W1(shuffle), > W1(reinit),
+    each seed's mean over the prunable layers one observation."""
     trained = distances[(distances["stage"] == "trained") & (distances["entries"] == entries)]
-    wide = trained.pivot_table(
+    if "tensor" in trained:
+        trained = trained[trained["tensor"] == "weight"]
+    per_layer = trained.pivot_table(
         index=[*KEYS, "seed", "layer"], columns="comparison", values="w1", dropna=False
     )
+    # Table 1's per-seed value: the mean over layers, a collapsed (NaN) layer skipped
+    per_seed = per_layer.groupby(level=[*KEYS, "seed"]).mean()
     rows = []
     for ablation in ("shuffle", "reinit"):
-        if "random" not in wide or ablation not in wide:
+        if "random" not in per_seed or ablation not in per_seed:
             continue
-        pairs = wide[["random", ablation]].dropna()
+        pairs = per_seed[["random", ablation]].dropna()
+        layer_pairs = per_layer[["random", ablation]].dropna()
         for key, pair in pairs.groupby(level=KEYS):
             difference = (pair["random"] - pair[ablation]).to_numpy()
-            n = len(difference)
-            spread = difference.std(ddof=1) if n > 1 else math.nan
-            p_value = (
-                float(stats.wilcoxon(difference, alternative="greater").pvalue)
-                if n > 1 and np.any(difference != 0)
-                else math.nan
-            )
+            mean, low, high = t_interval(difference)
+            spread = difference.std(ddof=1) if len(difference) > 1 else math.nan
+            p, test = paired_exact_p(difference, "greater")
+            layers = layer_pairs.xs(key, level=KEYS, drop_level=False)
             rows.append(
                 {
                     **dict(zip(KEYS, key, strict=True)),
                     "claim": f"W1(random) > W1({ablation})",
-                    "pairs": n,
+                    "seeds": len(difference),
                     "random_w1": float(pair["random"].mean()),
                     "ablation_w1": float(pair[ablation].mean()),
-                    "share_random_larger": float(np.mean(difference > 0)),
-                    "rank_biserial": rank_biserial(difference),
-                    "cohens_dz": float(difference.mean() / spread) if spread else math.nan,
-                    "p_value": p_value,
+                    "difference": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "cohens_dz": float(mean / spread) if spread else math.nan,
+                    "test": test,
+                    "p_value": p,
+                    "share_layers_random_larger": float(
+                        np.mean(layers["random"] > layers[ablation])
+                    ),
                 }
             )
-    columns = [*KEYS, "claim", "pairs", "random_w1", "ablation_w1", "share_random_larger"]
-    columns += ["rank_biserial", "cohens_dz", "p_value"]
     if not rows:
-        return pd.DataFrame(columns=columns)
-    return pd.DataFrame(rows)[columns].sort_values([*KEYS, "claim"], ignore_index=True)
+        return pd.DataFrame(columns=TEST_COLUMNS)
+    frame = _verdicts(pd.DataFrame(rows), ["net", "claim"])
+    return frame[TEST_COLUMNS].sort_values([*KEYS, "claim"], ignore_index=True)
+
+
+def smallest_exact_p(seeds: int) -> float:
+    """The smallest p the exact sign-flip test of ``seeds`` seeds can give: 2^-n."""
+    return 2.0**-seeds

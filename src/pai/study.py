@@ -325,6 +325,7 @@ class Study:
                     f"config key nets.{name}.dataset: {dataset.name} cannot be downloaded: set "
                     f"data.folders.{dataset.name} to the folder holding its train/ and val/"
                 )
+            problems += self._similarity_problems(name, net)
             for milestone in net.training["milestones"]:
                 if milestone > net.training["epochs"]:
                     problems.append(
@@ -332,6 +333,25 @@ class Study:
                         f"{net.training['epochs']} epochs"
                     )
         return problems
+
+    def _similarity_problems(self, name: str, net: Net) -> list[str]:
+        """CCA needs more test examples than the widest compared layer has features. Checked here
+        where both are known without torch (built-in nets and datasets); the similarity jobs
+        check every net again."""
+        widest = self.architectures[net.arch].widest
+        test_size = self.datasets[net.dataset].test_size
+        if self.datasets[net.dataset].kind == "synthetic":
+            test_size = self.config["data"].get("synthetic", {}).get("n_test")
+        if widest is None or test_size is None:
+            return []
+        examples = min(self.config["analysis"]["similarity_examples"], test_size)
+        if examples > widest:
+            return []
+        return [
+            f"config key analysis.similarity_examples: nets.{name} compares {examples} test "
+            f"examples of {net.dataset} against {net.arch} layers of up to {widest} features; "
+            f"CCA needs more examples than features (more than {widest})"
+        ]
 
     # ----------------------------------------------------------------------- grid
 

@@ -195,14 +195,19 @@ def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(non_empty, ignore_index=True)
 
 
+# Table 1's layer sets: the prunable weights (ours, the default), and those with every BatchNorm
+# gamma added (Singh & Liu's ResNet-20 notebook; only for nets that have BatchNorm)
+LAYER_SETS = {"weights": ("weight",), "weights+bn_gamma": ("weight", "bn_gamma")}
+
+
 def table1(distances: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataFrame:
     """Singh & Liu's Table 1: trained, all-entries W1, averaged over layers, then over seeds,
-    each net at its sparsity in ``sparsities``.
+    each net at its sparsity in ``sparsities``; one row per net, method and layer set.
 
-    Columns: net, method, sparsity, reinit, reinit_std, shuffle, shuffle_std, random,
+    Columns: net, method, sparsity, layer_set, reinit, reinit_std, shuffle, shuffle_std, random,
     random_std. The standard deviation is over seeds (NaN with one seed).
     """
-    columns = ["net", "method", "sparsity"]
+    columns = ["net", "method", "sparsity", "layer_set"]
     for comparison in TABLE1_COMPARISONS:
         columns += [comparison, f"{comparison}_std"]
     chosen = _at(distances, sparsities)
@@ -211,22 +216,57 @@ def table1(distances: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataF
         & (chosen["entries"] == "all")
         & chosen["comparison"].isin(TABLE1_COMPARISONS)
     ]
-    if chosen.empty:
+    if "tensor" not in chosen:
+        chosen = chosen.assign(tensor="weight")
+    frames = []
+    for layer_set, tensors in LAYER_SETS.items():
+        rows = chosen[chosen["tensor"].isin(tensors)]
+        if layer_set != "weights":  # only where the set differs: nets with BatchNorm
+            with_bn = set(rows.loc[rows["tensor"] != "weight", "net"])
+            rows = rows[rows["net"].isin(with_bn)]
+        if rows.empty:
+            continue
+        per_seed = (
+            rows.groupby(["net", "method", "sparsity", "seed", "comparison"])["w1"]
+            .mean()  # the mean over layers (NaN-skipping: a collapsed layer has no distance)
+            .reset_index()
+        )
+        summary = per_seed.groupby(["net", "method", "sparsity", "comparison"])["w1"].agg(
+            ["mean", "std"]
+        )
+        wide = summary.unstack("comparison")
+        out = pd.DataFrame(index=wide.index)
+        for comparison in TABLE1_COMPARISONS:
+            out[comparison] = wide.get(("mean", comparison), math.nan)
+            out[f"{comparison}_std"] = wide.get(("std", comparison), math.nan)
+        frames.append(out.reset_index().assign(layer_set=layer_set))
+    if not frames:
         return pd.DataFrame(columns=columns)
-    per_seed = (
-        chosen.groupby(["net", "method", "sparsity", "seed", "comparison"])["w1"]
-        .mean()  # the mean over layers (NaN-skipping: a collapsed layer has no distance)
-        .reset_index()
-    )
-    summary = per_seed.groupby(["net", "method", "sparsity", "comparison"])["w1"].agg(
-        ["mean", "std"]
-    )
-    wide = summary.unstack("comparison")
-    out = pd.DataFrame(index=wide.index)
-    for comparison in TABLE1_COMPARISONS:
-        out[comparison] = wide.get(("mean", comparison), math.nan)
-        out[f"{comparison}_std"] = wide.get(("std", comparison), math.nan)
-    return out.reset_index()[columns]
+    table = pd.concat(frames, ignore_index=True)[columns]
+    return sort_methods(table, ["net", "layer_set", "method"])
+
+
+def sort_methods(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame`` sorted by ``by``, methods in the figures' order (random, at initialization,
+    the benchmarks, plugins) and layer sets as listed, anything else as it sorts."""
+    sets = {name: index for index, name in enumerate(LAYER_SETS)}
+
+    def key(column: pd.Series) -> pd.Series:
+        if column.name == "method":
+            order = registry.ordered_methods(column.unique())
+            return column.map({name: index for index, name in enumerate(order)})
+        if column.name == "layer_set":
+            return column.map(sets)
+        return column
+
+    return frame.sort_values(by, key=key).reset_index(drop=True)
+
+
+def table1_markdown(table: pd.DataFrame) -> str:
+    """Table 1 as markdown: the default layer set (the other one is in table1.csv and beside the
+    paper in table1_vs_paper.md)."""
+    shown = table[table["layer_set"] == "weights"].drop(columns=["layer_set"])
+    return markdown(shown)
 
 
 def flagged_note(runs: pd.DataFrame, sparsities: Mapping[str, float]) -> str:

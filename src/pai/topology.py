@@ -57,6 +57,10 @@ class LayerTopology:
     out_channels: int
     effective_out_channels: int
     shortcut: bool
+    # NPB's count (Pham et al.'s code, measure_node_path): a non-shortcut convolution's input
+    # channels with an effective weight; a Linear's input and output features with one
+    npb_nodes: int = 0
+    npb_total_nodes: int = 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,15 @@ class Topology:
     @property
     def total_nodes(self) -> int:
         return sum(layer.out_channels for layer in self.layers if not layer.shortcut)
+
+    @property
+    def npb_effective_nodes(self) -> int:
+        """Nodes as NPB's code counts them (docs/papers.md, "Pham et al.")."""
+        return sum(layer.npb_nodes for layer in self.layers)
+
+    @property
+    def npb_total_nodes(self) -> int:
+        return sum(layer.npb_total_nodes for layer in self.layers)
 
     @property
     def effective_sparsity(self) -> float:
@@ -159,6 +172,7 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
         )  # output nodes from which some path leaves
         shape = (-1, 1, 1, 1) if flow.conv else (-1, 1)
         on_path = kept.bool() & reaching.view(1, -1, *shape[2:]) & leaving.view(shape)
+        npb_nodes, npb_total = _npb_nodes(on_path, flow.conv, _is_shortcut(name))
         layers.append(
             LayerTopology(
                 layer=name,
@@ -168,9 +182,25 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
                 out_channels=kept.shape[0],
                 effective_out_channels=int((out_reached & leaving).sum()),
                 shortcut=_is_shortcut(name),
+                npb_nodes=npb_nodes,
+                npb_total_nodes=npb_total,
             )
         )
     return Topology(paths_log10=math.log10(paths) if paths > 0 else math.nan, layers=layers)
+
+
+def _npb_nodes(on_path: torch.Tensor, conv: bool, shortcut: bool) -> tuple[int, int]:
+    """NPB's node count of one layer from its effective weights: a convolution's input channels
+    with at least one (projection shortcuts are not counted); a Linear's input features and
+    output units with at least one. Counted at every layer that consumes a node, so a channel
+    that reaches the next convolution only through an identity shortcut counts there."""
+    if conv:
+        if shortcut:
+            return 0, 0
+        return int(on_path.any(dim=3).any(dim=2).any(dim=0).sum()), on_path.shape[1]
+    used_in = int(on_path.any(dim=0).sum())
+    used_out = int(on_path.any(dim=1).sum())
+    return used_in + used_out, on_path.shape[0] + on_path.shape[1]
 
 
 CHANNEL_THRESHOLDS = tuple(i / 50 for i in range(51))
@@ -276,6 +306,6 @@ def group_rows(
 
 
 SUMMARY = (
-    "paths_log10", "effective_nodes", "total_nodes", "effective_weights", "kept_weights",
-    "effective_sparsity",
+    "paths_log10", "effective_nodes", "total_nodes", "npb_effective_nodes", "npb_total_nodes",
+    "effective_weights", "kept_weights", "effective_sparsity",
 )  # fmt: skip

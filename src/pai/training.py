@@ -5,9 +5,9 @@ Design choices, each for a measured or required reason:
   and slices batches. No DataLoader, no worker processes, no per-sample transforms.
 - CIFAR augmentation (horizontal flip, then random crop with 4-pixel padding, as open_lth) runs on
   whole batches on the device, its randomness from a seeded generator.
-- Pruned weights stay exactly +0.0: their gradients are zeroed before every optimizer step, so
-  momentum buffers and weight decay never move them (for the kept weights this is the same update
-  as MtM's re-masking before each forward).
+- Pruned weights stay exactly +0.0: their gradients are multiplied by the mask before every
+  optimizer step, so momentum buffers and weight decay never move them (for the kept weights this
+  is the same update as MtM's re-masking before each forward).
 - The learning rate is set per iteration from the epoch milestones (open_lth steps per iteration),
   after an optional linear warmup (open_lth ``warmup_steps``: lr * min(1, step / warmup)).
 - A run may start at a later iteration (lottery-ticket rewinding: open_lth's ``start_step``). It
@@ -232,7 +232,12 @@ def train(
     data = data.to(dev)
     params = dict(model.named_parameters())
     masked = [(params[name], start["mask"][name].to(dev)) for name in start["mask"]]
-    pruned = [(p, ~m) for p, m in masked if not bool(m.all())]
+    # A pruned weight's gradient is multiplied by its layer's 0/1 mask before every step: a float
+    # multiply costs a thirtieth of masked_fill_ with a bool mask (benchmarks/train_speed.py),
+    # and leaves the pruned weights exactly +0.0 (a finite gradient times 0 is +-0.0, and
+    # 0.0 - lr * +-0.0 is +0.0). A non-finite gradient times 0 is NaN, so when a run's loss turns
+    # non-finite its pruned weights and their momentum are set back to +0.0 before it stops.
+    pruned = [(p, m, m.to(p.dtype)) for p, m in masked if not bool(m.all())]
     optimizer = SGD(
         model.parameters(),
         lr=config.lr,
@@ -299,8 +304,8 @@ def train(
             loss = F.cross_entropy(out.float(), y)
             optimizer.zero_grad()
             loss.backward()
-            for p, off in pruned:
-                p.grad.masked_fill_(off, 0.0)
+            for p, _, keep in pruned:
+                p.grad.mul_(keep)
             optimizer.step()
             if step + 1 == snapshot_iteration:
                 snapshot = _state_copy(model)
@@ -327,6 +332,7 @@ def train(
         diverged = not math.isfinite(train_loss) or not math.isfinite(test_loss)
         if diverged:
             log.warning("training diverged (non-finite loss) in epoch %d; stopping", epoch + 1)
+            _zero_pruned(pruned, optimizer)
         if checkpoint is not None:
             _save_checkpoint(
                 Path(checkpoint),
@@ -339,8 +345,8 @@ def train(
                 snapshot,
             )
 
-    for p, off in pruned:  # the invariant the whole study rests on; cheap to check
-        if bool(p.detach()[off].ne(0).any()):
+    for p, kept, _ in pruned:  # the invariant the whole study rests on; cheap to check
+        if bool(p.detach()[~kept].ne(0).any()):
             raise AssertionError("a pruned weight became non-zero during training")
     weights = _state_copy(model)
     return TrainResult(
@@ -352,6 +358,16 @@ def train(
         device=str(dev),
         snapshot=snapshot,
     )
+
+
+@torch.no_grad()
+def _zero_pruned(pruned, optimizer: SGD) -> None:
+    """Set every pruned weight, and its momentum, back to exactly +0.0 (a diverged run)."""
+    buffers = {id(p): b for p, b in zip(optimizer.params, optimizer.buffers, strict=True)}
+    for p, kept, _ in pruned:
+        p.masked_fill_(~kept, 0.0)
+        if buffers.get(id(p)) is not None:
+            buffers[id(p)].masked_fill_(~kept, 0.0)
 
 
 def _state_copy(model: nn.Module) -> dict[str, torch.Tensor]:

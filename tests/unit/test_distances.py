@@ -26,12 +26,32 @@ def test_compare_runs_with_and_without_the_pruned_zeros():
     m_b = {"l": torch.tensor([[True, False], [False, True]])}
     rows = distances.compare_runs(w_a, m_a, w_b, m_b, ["l"])
     # all entries: {0, 0, 1, 2} against {0, 0, 3, 5}: (0 + 0 + 2 + 3) / 4
-    assert rows[0] == {"layer": "l", "entries": "all", "w1": pytest.approx(1.25)}
+    expected = {"layer": "l", "tensor": "weight", "entries": "all", "w1": pytest.approx(1.25)}
+    assert rows[0] == expected
     # each run's own kept entries: {1, 2} against {3, 5}: (2 + 3) / 2
-    assert rows[1] == {"layer": "l", "entries": "unpruned", "w1": pytest.approx(2.5)}
+    assert rows[1] == {**expected, "entries": "unpruned", "w1": pytest.approx(2.5)}
     # an emptied layer has no kept entries: NaN, not a number made of nothing
     empty = {"l": torch.zeros(2, 2, dtype=torch.bool)}
     assert math.isnan(distances.compare_runs(w_a, empty, w_b, empty, ["l"])[1]["w1"])
+    # a tensor outside the masks (BatchNorm gamma): one row, the whole tensor
+    gamma = {"bn.weight": torch.tensor([0.0, 1.0])}
+    other = {"bn.weight": torch.tensor([1.0, 2.0])}
+    rows = distances.compare_runs(gamma, m_a, other, m_b, ["bn.weight"])
+    assert rows == [{"layer": "bn.weight", "tensor": "bn_gamma", "entries": "all", "w1": 1.0}]
+
+
+def test_the_notebooks_layer_set_adds_every_other_weight_tensor():
+    from pai import masks, nets
+
+    model = nets.build_net("resnet20", (3, 8, 8), 10)
+    mask = masks.ones_mask(model)
+    extra = distances.notebook_extra_layers(model.state_dict(), mask)
+    # the stem's BN, two per block in nine blocks, two projection shortcuts' BN: the 21 BN gammas
+    # Singh & Liu's ResNet-20 notebook holds beside the 22 conv/fc weights
+    assert all(
+        name.endswith(".weight") and ("bn" in name or "shortcut.1" in name) for name in extra
+    )
+    assert len(mask) == 22 and len(extra) == 21
 
 
 RUNS = [(m, a) for m in ("random", "snip") for a in ("unmodified", "shuffle", "invert")]
@@ -85,11 +105,20 @@ def test_group_rows_hold_every_pair_both_stages_and_load_each_run_when_needed():
 
 def test_similarity_rows_use_the_same_pairs():
     acts = {run: {"l": torch.randn(40, 3).double().numpy()} for run in RUNS}
-    rows = similarity.group_rows({"net": "n", "sparsity": 0.5, "seed": 0}, RUNS, acts.__getitem__)
-    assert {(r["method"], r["comparison"]) for r in rows} == {
-        ("random", "shuffle"), ("random", "invert"), ("snip", "random"), ("snip", "shuffle"),
-        ("snip", "invert"),
+    dense = {"l": torch.randn(40, 3).double().numpy()}
+    keys = {"net": "n", "sparsity": 0.5, "seed": 0}
+    rows = similarity.group_rows(keys, RUNS, acts.__getitem__, dense=dense)
+    pairs = [r for r in rows if r["comparison"] != "dense"]
+    assert {(r["method"], r["ablation"], r["comparison"]) for r in pairs} == {
+        ("random", "shuffle", "shuffle"), ("random", "invert", "invert"),
+        ("snip", "unmodified", "random"), ("snip", "shuffle", "shuffle"),
+        ("snip", "invert", "invert"),
     }  # fmt: skip
+    # every run against the dense net of its seed, whatever its method and ablation
+    to_dense = [r for r in rows if r["comparison"] == "dense"]
+    assert [(r["method"], r["ablation"]) for r in to_dense] == RUNS
+    expected = similarity.compare(dense, acts[("snip", "shuffle")])[0]["cka"]
+    assert to_dense[4]["cka"] == pytest.approx(expected)
     same = similarity.compare(acts[RUNS[0]], acts[RUNS[0]])[0]
     assert same["cka"] == pytest.approx(1.0) and same["svcca"] == pytest.approx(1.0)
     dense = similarity.dense_rows("n", [0, 1, 2], lambda seed: acts[RUNS[seed]])

@@ -1,8 +1,19 @@
+"""The figures' conventions, checked on the drawn matplotlib objects: flagged runs marked, MtM's
+sparsity axis, wrapped panels, one colour per method and one line style per ablation everywhere."""
+
+import itertools
 import math
 
+import matplotlib
 import pandas as pd
+import pytest
 
 from pai import plots, tables
+
+
+@pytest.fixture(autouse=True)
+def _style():
+    plots.style({"context": "paper"}, ["random", "magnitude", "snip", "lottery", "mine"])
 
 
 def _runs() -> pd.DataFrame:
@@ -27,19 +38,21 @@ def _runs() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _markers(axis) -> list[tuple[float, float]]:
+    """The scattered markers of a panel (not the lines' error bands)."""
+    scattered = [c for c in axis.collections if type(c) is matplotlib.collections.PathCollection]
+    return [tuple(round(v, 6) for v in p) for c in scattered for p in c.get_offsets().tolist()]
+
+
 def test_flagged_runs_are_marked_in_their_panels():
-    runs = _runs()
-    grid = plots._lines_by_net_and_method(
-        runs, "sparsity", "final_test_accuracy", "ablation", plots.ABLATION_ORDER, {}
-    )
-    # 2 collapsed runs (magnitude at 0.999) and 1 diverged run, each in its own panel
-    assert (
-        plots.mark_flagged_runs(grid, runs, "sparsity", "final_test_accuracy", ["net", "method"])
-        == 3
-    )
-    magnitude = grid.axes_dict[("lenet", "magnitude")]
-    offsets = [c.get_offsets().tolist() for c in magnitude.collections if len(c.get_offsets())]
-    assert [[0.999, 0.5], [0.999, 0.5]] in offsets
+    grid = plots.ablations(_runs())
+    magnitude = grid.axes_dict["lenet | magnitude"]
+    # the two collapsed runs at 99.9% sparsity (0.1% remaining), at their accuracy
+    assert _markers(magnitude) == [(0.1, 0.5), (0.1, 0.5)]
+    random = grid.axes_dict["lenet | random"]
+    assert _markers(random) == [(50.0, 0.0)]  # diverged: drawn at 0
+    texts = [t.get_text() for t in grid.figure.legends[0].get_texts()]
+    assert "layer collapse" in texts and "diverged (non-finite loss)" in texts
 
 
 def test_flag_note_names_each_flagged_cell():
@@ -47,3 +60,93 @@ def test_flag_note_names_each_flagged_cell():
     assert "layer_collapse: lenet / magnitude: 2 run(s) (shuffle, unmodified)" in note
     assert "diverged" not in note.split("runs.parquet")[1]  # the diverged run is at 0.5
     assert tables.flagged_note(_runs()[lambda r: r.method == "random"], {"lenet": 0.999}) == ""
+
+
+def _grid_runs(nets=("a", "b"), methods=("random", "snip", "lottery", "mine")):
+    rows = []
+    for net in nets:
+        for method in methods:
+            for k in range(1, 8):
+                for ablation in ("unmodified", "shuffle", "reinit", "invert"):
+                    rows.append(
+                        {"net": net, "method": method, "sparsity": round(1 - 0.8**k, 4),
+                         "seed": 0, "ablation": ablation, "final_test_accuracy": 0.9 - k / 50}
+                    )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_sparsity_is_drawn_as_mtm_draws_it():
+    grid = plots.accuracy_vs_sparsity(_grid_runs())
+    axis = grid.axes_dict["a"]
+    assert axis.get_xscale() == "log"
+    left, right = axis.get_xlim()
+    assert left > 100 > right  # inverted: 100% remaining on the left
+    xs = sorted(axis.lines[0].get_xdata())
+    # the 1 - 0.8^k grid is evenly spaced on this axis (log 1.25 apart, to the labels' rounding)
+    steps = [math.log(b) - math.log(a) for a, b in itertools.pairwise(xs)]
+    assert steps == pytest.approx([math.log(1.25)] * len(steps), abs=1e-3)
+
+
+def test_panels_wrap_at_four_columns():
+    grid = plots.ablations(_grid_runs())
+    assert grid.axes.shape[-1] <= 4 if grid.axes.ndim == 2 else len(grid.axes) == 8
+    columns = {round(axis.get_position().x0, 3) for axis in grid.axes.flat}
+    assert len(columns) == 4
+
+
+def _line_colours_and_dashes(grid) -> set[tuple]:
+    found = set()
+    for panel, axis in grid.axes_dict.items():
+        for line in axis.lines:
+            if len(line.get_xdata()) > 1:
+                dashes = tuple(line.get_dashes()[1] or ()) if hasattr(line, "get_dashes") else ()
+                found.add((panel.split(" | ")[-1], matplotlib.colors.to_hex(line.get_color()),
+                           line.get_linestyle(), dashes))  # fmt: skip
+    return found
+
+
+def test_one_colour_per_method_in_every_figure_and_groups_apart():
+    runs = _grid_runs()
+    accuracy = plots.accuracy_vs_sparsity(runs)
+    colours = {matplotlib.colors.to_hex(line.get_color()) for line in accuracy.axes_dict["a"].lines}
+    assert len(colours) == 4
+    ablations = plots.ablations(runs)
+    for method in ("random", "snip", "lottery", "mine"):
+        drawn = {
+            matplotlib.colors.to_hex(line.get_color())
+            for line in ablations.axes_dict[f"a | {method}"].lines
+        }
+        assert drawn == {matplotlib.colors.to_hex(plots.PALETTE[method])}, method
+    assert plots.PALETTE["random"] == (0.0, 0.0, 0.0)  # random pruning black
+    grey = matplotlib.colors.to_rgb(plots.PALETTE["lottery"])
+    assert grey[0] == grey[1] == grey[2]  # benchmarks in greys
+    assert plots.GROUPS["mine"] == "plugin"
+
+
+def test_one_line_style_per_ablation():
+    grid = plots.ablations(_grid_runs(nets=("a",), methods=("snip",)))
+    styles = {}
+    for line in grid.axes_dict["a | snip"].lines:
+        if len(line.get_xdata()) > 1:
+            styles.setdefault(line.get_linestyle(), 0)
+            styles[line.get_linestyle()] += 1
+    assert len(styles) >= 2  # solid and dashed patterns, one per ablation
+    labels = [t.get_text() for t in grid.figure.legends[0].get_texts()]
+    assert labels[labels.index("line style") + 1 :][:4] == [
+        "unmodified",
+        "shuffle",
+        "reinit",
+        "invert",
+    ]
+
+
+def test_layer_axes_name_the_layers():
+    layers = pd.DataFrame(
+        [{"net": "n", "method": "snip", "sparsity": 0.75, "seed": 0, "ablation": "unmodified",
+          "layer": name, "layer_index": i, "density": 0.1 * (i + 1)}
+         for i, name in enumerate(["fc_layers.0.weight", "fc_layers.1.weight", "fc.weight"])]
+    )  # fmt: skip
+    grid = plots.layer_density(layers, {"n": 0.75})
+    axis = grid.axes_dict["n"]
+    assert list(axis.get_xticks()) == [0, 1, 2]
+    assert [t.get_text() for t in axis.get_xticklabels()] == ["fc0", "fc1", "fc"]

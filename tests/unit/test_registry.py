@@ -39,6 +39,15 @@ def test_every_reference_resolves():
         assert (REPO / "workflow/report" / f"{figure.name}.rst").is_file(), figure.name
 
 
+def test_the_widest_compared_layer_is_the_nets():
+    from pai import nets, similarity
+
+    for name, arch in registry.ARCHITECTURES.items():
+        model = nets.build_net(name, (3, 32, 32), 10)
+        layers = similarity.compared_layers(nets.prunable_names(model))
+        assert arch.widest == similarity.widest(model, layers), name
+
+
 def test_training_keys_are_train_configs():
     fields = {f.name for f in dataclasses.fields(training.TrainConfig)}
     # what a net entry sets; the rest (evaluation batch, bf16, ...) are not per-net settings

@@ -91,6 +91,15 @@ def test_cross_references():
     assert "data.mirrors.svhn: not a download dataset (those are: mnist, cifar10)" in text
 
 
+def test_too_few_similarity_examples_are_refused_naming_both_numbers():
+    text = problems(smoke(analysis={"similarity_examples": 200}))
+    assert "nets.lenet300-digits compares 200 test examples of digits" in text
+    assert "lenet300 layers of up to 300 features" in text
+    assert "resnet20-synthetic" not in text  # 128 examples > 64 features
+    config = smoke(data={"synthetic": {"n_test": 64}})
+    assert "resnet20-synthetic compares 64 test examples" in problems(config)
+
+
 def test_grid_and_groups():
     found = Study(smoke(grid={"seeds": [0, 1]}), base=REPO)
     cells = list(found.cells())

@@ -29,6 +29,10 @@ def test_mlp_counted_by_hand():
     assert (last.kept, last.effective_weights, last.effective_out_channels) == (3, 2, 2)
     assert result.effective_nodes == 4 and result.total_nodes == 5
     assert result.effective_sparsity == pytest.approx(1 - 5 / 12)
+    # NPB's count: each Linear's inputs and outputs with an effective weight: first layer i0, i1
+    # in and h0, h1 out; last layer h0, h1 in and o0, o1 out
+    assert [(layer.npb_nodes, layer.npb_total_nodes) for layer in result.layers] == [(4, 5), (4, 5)]
+    assert (result.npb_effective_nodes, result.npb_total_nodes) == (8, 10)
 
 
 def test_weight_into_a_dead_end_is_not_effective():
@@ -127,3 +131,23 @@ def test_collapsed_layer_leaves_no_path():
     assert math.isnan(result.paths_log10)
     assert result.effective_weights == 0 and result.effective_nodes == 0
     assert result.effective_sparsity == 1.0
+
+
+def test_npb_counts_a_channel_kept_alive_by_an_identity_shortcut():
+    # a ResNet-20 whose second block's convolutions are all pruned: its input channels reach the
+    # third block through the identity alone. NPB counts them as the third block's input
+    # nodes; our exact count has no node for the empty convolutions' outputs.
+    model = nets.build_net("resnet20", (3, 8, 8), 10)
+    mask = masks.ones_mask(model)
+    for name in ("blocks.1.conv1.weight", "blocks.1.conv2.weight"):
+        mask[name] = torch.zeros_like(mask[name])
+    result = topology.measure(model, mask, (3, 8, 8))
+    by_name = {layer.layer: layer for layer in result.layers}
+    assert by_name["blocks.2.conv1.weight"].npb_nodes == 16  # every channel, via the identity
+    assert by_name["blocks.1.conv1.weight"].npb_nodes == 0
+    assert by_name["blocks.1.conv2.weight"].effective_out_channels == 0
+    assert by_name["blocks.3.shortcut.0.weight"].npb_total_nodes == 0  # shortcuts not counted
+    # the stem's 3 inputs + every other convolution's inputs + the fc's 64 in and 10 out
+    convs = [layer for layer in result.layers if ".shortcut." not in layer.layer]
+    assert result.npb_total_nodes == sum(layer.npb_total_nodes for layer in convs)
+    assert by_name["fc.weight"].npb_total_nodes == 74

@@ -231,7 +231,9 @@ def group_files(kinds):
 
 
 def similarity_inputs(wildcards):
+    """The group's trained runs, the dense net of the same seed, and the test images."""
     inputs = group_files(["trained"])(wildcards)
+    inputs["dense"] = fill(rules.train_dense.output.trained, wildcards)
     inputs["dataset"] = dataset_tensors(wildcards)
     return inputs
 

@@ -1,6 +1,7 @@
 # compute_statistics: the papers' claims as tests over seeds (MtM: ablation effects on accuracy;
 # Singh & Liu: W1 of random pruning against shuffle and reinit). compare_with_paper: Singh & Liu's
-# published Table 1 beside ours.
+# published Table 1 beside ours. summarise_study: what was run and what it found, the report's
+# first page (workflow/report/workflow.rst shows results/tables/study.rst).
 
 
 rule compute_statistics:
@@ -24,6 +25,9 @@ rule compute_statistics:
         "logs/compute_statistics.log",
     conda:
         ENV
+    params:
+        # accuracy points -> a difference of accuracies (fractions)
+        margin=config["analysis"]["noninferiority_margin"] / 100,
     script:
         "../scripts/compute_statistics.py"
 
@@ -46,3 +50,29 @@ rule compare_with_paper:
         sparsities=STUDY.analysis_sparsities(),
     script:
         "../scripts/compare_with_paper.py"
+
+
+rule summarise_study:
+    input:
+        runs=rules.aggregate_results.output.runs,
+        table1=rules.aggregate_results.output.table1,
+        matching=rules.aggregate_results.output.matching,
+        similarity=rules.aggregate_results.output.similarity,
+        effects=rules.compute_statistics.output.effects,
+        tests=rules.compute_statistics.output.tests,
+    output:
+        rst=report(
+            "results/tables/study.rst",
+            caption="../report/study.rst",
+            category="Study",
+        ),
+        md="results/tables/study.md",
+    log:
+        "logs/summarise_study.log",
+    conda:
+        ENV
+    params:
+        nets=paper_nets(),
+        sparsities=STUDY.analysis_sparsities(),
+    script:
+        "../scripts/summarise_study.py"

@@ -31,7 +31,7 @@ storage.write_parquet(distances, output.distances)
 table1 = tables.table1(distances, params.analysis_sparsities)
 storage.atomic_write(output.table1, lambda tmp: table1.to_csv(tmp, index=False))
 text = (
-    tables.markdown(table1)
+    tables.table1_markdown(table1)
     + tables.sparsity_note(params.table1_sparsity, params.analysis_sparsities)
     + tables.regime_note(matching, params.analysis_sparsities)
     + tables.flagged_note(runs, params.analysis_sparsities)

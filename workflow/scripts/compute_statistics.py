@@ -1,12 +1,13 @@
-"""compute_statistics: ablation effects on accuracy with 95% t intervals over seeds, and Singh &
-Liu's claim as paired tests."""
+"""compute_statistics: MtM's claims (non-inferiority of shuffle and reinit, inferiority of invert)
+and Singh & Liu's claim (W1 of random pruning above that of shuffle and reinit) as tests over
+seeds, each family corrected with Holm's method."""
 
 from pai import pipeline, stats, storage, tables
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 inputs, output = snakemake.input, snakemake.output
 runs = storage.read_parquet(inputs.runs)
-effects = stats.ablation_effects(runs)
+effects = stats.ablation_effects(runs, margin=snakemake.params.margin)
 # each effect says whether its sparsity is a matching or an extreme one (MtM's split)
 regimes = runs[["net", "sparsity", "regime"]].drop_duplicates()
 effects = effects.merge(regimes, on=["net", "sparsity"], how="left")

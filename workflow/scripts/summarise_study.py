@@ -1,0 +1,24 @@
+"""summarise_study: what the study ran and what it found, as the report's first page (rst) and as
+markdown."""
+
+import pandas as pd
+
+from pai import pipeline, storage, summary
+
+pipeline.start_job(snakemake.log[0], snakemake.threads)
+inputs, params = snakemake.input, snakemake.params
+tables = {
+    "runs": storage.read_parquet(inputs.runs),
+    "table1": pd.read_csv(inputs.table1),
+    "matching": storage.read_parquet(inputs.matching),
+    "effects": storage.read_parquet(inputs.effects),
+    "tests": storage.read_parquet(inputs.tests),
+    "similarity": storage.read_parquet(inputs.similarity),
+}
+for path, table in (
+    (snakemake.output.rst, summary.rst_table),
+    (snakemake.output.md, summary.md_table),
+):
+    text = summary.study(**tables, nets=params.nets, sparsities=params.sparsities, table=table)
+    storage.write_text(text, path)
+pipeline.end_job()

@@ -1,7 +1,8 @@
 """Writes examples/data/shapes: a tiny folder dataset (ImageFolder layout) for the plugin example.
 
 Four classes of 16x16 RGB images (a disc, a square, a cross, stripes) at random positions, sizes
-and colours, with pixel noise: 24 training and 8 validation images per class. The committed files
+and colours, with pixel noise: 24 training and 16 validation images per class (64 in all:
+more than the example net's widest layer, as the similarity analysis needs). The committed files
 were made by running this script once; it is kept to show how they were made.
 
     python examples/data/make_shapes.py
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-SIZE, TRAIN, VAL = 16, 24, 8
+SIZE, TRAIN, VAL = 16, 24, 16
 CLASSES = ("cross", "disc", "square", "stripes")
 
 

@@ -19,7 +19,9 @@ class SGD:
     """``p -= lr * buf`` with ``buf = momentum * buf + (grad + weight_decay * p)``.
 
     As in torch, the first step sets ``buf = grad + weight_decay * p`` (no decay of a zero
-    buffer), and parameters without a gradient are skipped.
+    buffer), and parameters without a gradient are skipped. ``lr`` may be a one-element tensor on
+    the parameters' device (a captured CUDA graph reads the current value from it; a Python
+    number would be frozen into the graph).
     """
 
     def __init__(
@@ -54,7 +56,10 @@ class SGD:
                 else:
                     buf.mul_(self.momentum).add_(grad)
                 grad = buf
-            p.add_(grad, alpha=-self.lr)
+            if isinstance(self.lr, torch.Tensor):
+                p.sub_(grad * self.lr)
+            else:
+                p.add_(grad, alpha=-self.lr)
 
     def state_dict(self) -> dict:
         return {"buffers": [None if b is None else b.detach().clone() for b in self.buffers]}

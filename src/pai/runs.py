@@ -9,7 +9,7 @@ time of training and the job's provenance.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +94,49 @@ def train_and_write(
     }
     write_run(result, keys, start, record, paths)
     return result
+
+
+def train_cell_and_write(
+    build: Callable[[], torch.nn.Module],
+    starts: Mapping[str, Mapping[str, Any]],
+    dataset: TensorData,
+    config: TrainConfig,
+    *,
+    seed: int,
+    device: str | None,
+    checkpoints: Mapping[str, Path],
+    keys: Callable[[str], Mapping[str, Any]],
+    details: Mapping[str, Any],
+    paths: Mapping[str, Mapping[str, str]],
+    provenance: Mapping[str, Any],
+    start_iteration: int = 0,
+    pack: bool = False,
+) -> list[TrainResult]:
+    """Train every ablation run of a cell (``starts``: ablation -> start state), packed into one
+    model if ``pack`` and the net allows it (pai.cell_training), and write each run's three files.
+    The wall time of a packed cell is shared out evenly over its runs; run.json says ``packed``."""
+    from .cell_training import train_cell
+
+    ablations = list(starts)
+    began = time.perf_counter()
+    results = train_cell(
+        build,
+        [starts[a] for a in ablations],
+        dataset,
+        config,
+        seed=seed,
+        device=device,
+        checkpoints=[checkpoints[a] for a in ablations],
+        start_iteration=start_iteration,
+        pack=pack,
+    )
+    seconds = (time.perf_counter() - began) / len(ablations)
+    for ablation, result in zip(ablations, results, strict=True):
+        record = {
+            **details,
+            "packed": len(ablations) if pack else 1,
+            "wall_seconds": seconds,
+            "provenance": dict(provenance),
+        }
+        write_run(result, keys(ablation), starts[ablation], record, paths[ablation])
+    return results

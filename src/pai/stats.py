@@ -97,16 +97,24 @@ def holm(p_values) -> np.ndarray:
     return adjusted
 
 
+TOO_FEW = "every seed agrees, too few seeds to show it"
+
+
 def _verdicts(frame: pd.DataFrame, family: list[str]) -> pd.DataFrame:
+    """Holm within each family, and a verdict per test. An exact test in which every seed agrees
+    has the smallest p its n seeds allow (2^-n); when even that misses ALPHA after Holm's
+    correction, the verdict says so rather than "not shown"."""
     frame = frame.copy()
     frame["p_holm"] = np.nan
     for _, rows in frame.groupby(family, sort=False):
         frame.loc[rows.index, "p_holm"] = holm(rows["p_value"])
-    frame["verdict"] = np.where(
-        frame["p_value"].isna(),
-        NO_TEST,
-        np.where(frame["p_holm"] < ALPHA, "shown", "not shown"),
-    )
+    verdicts = np.where(frame["p_holm"] < ALPHA, "shown", "not shown").astype(object)
+    exact = frame["test"].eq("sign-flip (exact)")
+    floor = frame["seeds"].map(smallest_exact_p)
+    unanimous = exact & np.isclose(frame["p_value"], floor) & (frame["p_holm"] >= ALPHA)
+    verdicts[unanimous.to_numpy()] = TOO_FEW
+    verdicts[frame["p_value"].isna().to_numpy()] = NO_TEST
+    frame["verdict"] = verdicts
     return frame
 
 

@@ -21,6 +21,9 @@ from typing import Any
 from . import grid, plugins, registry
 from .registry import Architecture, Dataset, Method
 
+# TrainConfig's switches of the engine (pai.training), set in the config's training: section
+ENGINE_KEYS = ("bf16", "channels_last", "capture")
+
 
 class ConfigError(Exception):
     """The config cannot be run; the message lists every problem found, each with its key."""
@@ -532,6 +535,15 @@ class Study:
 
     def training_settings(self, net: str) -> dict[str, Any]:
         return dict(self.grid_net(net).training)
+
+    def engine_settings(self) -> dict[str, bool]:
+        """How the training engine runs (the config's training: switches, off if unset)."""
+        training = self.config["training"]
+        return {key: bool(training.get(key, False)) for key in ENGINE_KEYS}
+
+    @property
+    def pack(self) -> bool:
+        return bool(self.config["training"].get("pack", False))
 
     def describe(self) -> str:
         """A one-line summary of the grid (for logs and the command line)."""

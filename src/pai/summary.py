@@ -81,6 +81,7 @@ def verdict_counts(tests: pd.DataFrame, claim_keys: list[str]) -> pd.DataFrame:
                 "tests": len(group),
                 "shown": int(counts.get("shown", 0)),
                 "not shown": int(counts.get("not shown", 0)),
+                "seeds agree, too few": int(counts.get(stats.TOO_FEW, 0)),
                 "no test": int(counts.get(stats.NO_TEST, 0)),
                 "seeds": int(group["seeds"].max()),
             }
@@ -179,7 +180,8 @@ def study(
         "the trained weights farther (W1) than shuffling or reinitialising. Each family (one "
         f'claim on one net) is Holm-corrected; "shown" means p < {stats.ALPHA} after '
         "correction. With few seeds the exact test's smallest p is 2^-n "
-        f"({stats.smallest_exact_p(len(seeds)):.3g} for {len(seeds)} seeds). "
+        f"({stats.smallest_exact_p(len(seeds)):.3g} with {len(seeds)} "
+        f"seed{'s' if len(seeds) != 1 else ''}). "
         "Every test: ablation_effects.md, distance_tests.md.\n\n",
         table(verdict_counts(effects, ["net", "claim"]) if len(effects) else pd.DataFrame()),
         "\n",

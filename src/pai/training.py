@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import seeds, storage
+from . import capture, seeds, storage
 from .data import TensorData
 from .masks import check_mask, collapsed_layers
 from .optim import SGD
@@ -70,6 +70,7 @@ class TrainConfig:
     eval_batch_size: int = 2000
     bf16: bool = False  # CUDA only: autocast the forward pass to bfloat16
     channels_last: bool = False  # CUDA only: NHWC memory layout for convolutions
+    capture: bool = False  # CUDA only: the step as a captured CUDA graph (pai.capture)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -156,6 +157,40 @@ def augment_batch(
     return padded[batch, channel, rows, cols]
 
 
+def epoch_batches(
+    data: TensorData,
+    config: TrainConfig,
+    seed: int,
+    epoch: int,
+    start_iteration: int,
+    pad_value: torch.Tensor,
+    device: torch.device,
+):
+    """(step, images, labels) of every training batch of ``epoch`` from ``start_iteration`` on:
+    the order and augmentation an uninterrupted run of ``seed`` sees (each drawn from (seed,
+    purpose, epoch)), on ``device``."""
+    n_train = len(data.train_y)
+    per_epoch = iterations_per_epoch(n_train, config.batch_size)
+    order = torch.randperm(
+        n_train, generator=seeds.generator(seed, f"{seeds.DATA_ORDER}/{epoch}")
+    ).to(device)
+    aug_gen = seeds.generator(seed, f"{seeds.AUGMENT}/{epoch}", device=device)
+    channels_last = config.channels_last and device.type == "cuda"
+    for it in range(per_epoch):
+        step = epoch * per_epoch + it
+        idx = order[it * config.batch_size : (it + 1) * config.batch_size]
+        x, y = data.train_x[idx], data.train_y[idx]
+        if data.augment:
+            # drawn for skipped batches too: the generator is then where an uninterrupted run
+            # has it
+            x = augment_batch(x, pad_value, aug_gen)
+        if step < start_iteration:
+            continue
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        yield step, x, y
+
+
 def _fingerprint(
     start: Mapping[str, Mapping[str, torch.Tensor]],
     config: TrainConfig,
@@ -192,7 +227,7 @@ def evaluate(
         x, y = images[start : start + batch_size], labels[start : start + batch_size]
         with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=bf16):
             out = model(x)
-        loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
+        loss_sum += F.cross_entropy(out.float() if bf16 else out, y, reduction="sum").double()
         correct += (out.argmax(1) == y).sum()
     model.train(was_training)
     return loss_sum.item() / len(labels), correct.item() / len(labels)
@@ -253,7 +288,9 @@ def train(
             raise ValueError(f"{name} {value} is outside the run's {last} iterations")
     if snapshot_iteration is not None and snapshot_iteration < start_iteration:
         raise ValueError("snapshot_iteration lies before start_iteration")
-    pad_value = torch.tensor(data.pad_value or (0.0,) * data.input_shape[0], device=dev)
+    pad_value = torch.tensor(
+        data.pad_value or (0.0,) * data.input_shape[0], device=dev, dtype=data.train_x.dtype
+    )
     fingerprint = _fingerprint(start, config, seed, n_train, (start_iteration, snapshot_iteration))
 
     history: list[dict[str, float]] = []
@@ -272,41 +309,32 @@ def train(
             log.info("resuming from %s after epoch %d", checkpoint, first_epoch)
     resumed_from = first_epoch
 
+    def body(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One training step in place: forward, loss, backward, gradient masks, SGD."""
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            out = model(x)
+        # bf16 logits are cast up for the loss; float32 and float64 ones stay as they are
+        loss = F.cross_entropy(out.float() if bf16 else out, y)
+        optimizer.zero_grad()
+        loss.backward()
+        for p, _, keep in pruned:
+            p.grad.mul_(keep)
+        optimizer.step()
+        return out, loss
+
+    run_step = capture.Step(body, dev, optimizer, config.capture)
     model.train()
     for epoch in range(first_epoch, config.epochs):
         if diverged:
             break
         began = time.perf_counter()
-        order = torch.randperm(
-            n_train, generator=seeds.generator(seed, f"{seeds.DATA_ORDER}/{epoch}")
-        ).to(dev)
-        aug_gen = seeds.generator(seed, f"{seeds.AUGMENT}/{epoch}", device=dev)
         loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
         correct = torch.zeros((), dtype=torch.int64, device=dev)
         seen = 0
         lr = config.lr
-        for it in range(per_epoch):
-            step = epoch * per_epoch + it
-            idx = order[it * config.batch_size : (it + 1) * config.batch_size]
-            x, y = data.train_x[idx], data.train_y[idx]
-            if data.augment:
-                # drawn for skipped batches too: the generator is then where an
-                # uninterrupted run has it
-                x = augment_batch(x, pad_value, aug_gen)
-            if step < start_iteration:
-                continue
-            if config.channels_last and use_cuda_options:
-                x = x.contiguous(memory_format=torch.channels_last)
+        for step, x, y in epoch_batches(data, config, seed, epoch, start_iteration, pad_value, dev):
             lr = learning_rate(config, step, per_epoch)
-            optimizer.lr = lr
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-                out = model(x)
-            loss = F.cross_entropy(out.float(), y)
-            optimizer.zero_grad()
-            loss.backward()
-            for p, _, keep in pruned:
-                p.grad.mul_(keep)
-            optimizer.step()
+            out, loss = run_step(x, y, lr)
             if step + 1 == snapshot_iteration:
                 snapshot = _state_copy(model)
             loss_sum += loss.detach().double() * len(y)

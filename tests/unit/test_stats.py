@@ -138,3 +138,16 @@ def test_distance_tests_take_each_seed_as_one_observation():
     assert shuffle["share_layers_random_larger"] == pytest.approx(1.0)  # per-layer description
     reinit = tests.loc["W1(random) > W1(reinit)"]
     assert reinit["verdict"] == "not shown"
+
+
+def test_an_exact_test_with_every_seed_agreeing_says_when_it_cannot_be_shown():
+    values = {
+        seed: {"random": [0.05, 0.06], "shuffle": [0.01, 0.02], "reinit": [0.01, 0.02]}
+        for seed in range(4)
+    }
+    rows = _distances(values)
+    two_methods = pd.concat([rows, rows.assign(method="other")])
+    tests = stats.distance_tests(two_methods)
+    # 4 seeds all agree: p = 1/16, Holm over 2 methods: 1/8, above 0.05
+    assert (tests["p_value"] == 1 / 16).all() and (tests["p_holm"] == 1 / 8).all()
+    assert set(tests["verdict"]) == {stats.TOO_FEW}

@@ -1,6 +1,8 @@
 """The real pipeline on presets/smoke.yaml: outputs, invariants and incremental reruns."""
 
+import base64
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -8,19 +10,10 @@ import torch
 import yaml
 from pipeline_helpers import REPO, copy_workdir, make_workdir, planned_jobs, snakemake
 
+from pai import registry
+
 SMOKE = ("--configfile", "presets/smoke.yaml")
-FIGURES = [
-    "accuracy",
-    "ablations",
-    "distances",
-    "layer_density",
-    "training_curves",
-    "topology",
-    "channel_sparsity",
-    "similarity_svcca",
-    "similarity_cka",
-    "ablation_effects",
-]
+FIGURES = list(registry.FIGURES)
 PER_SEED_RULES = {
     "init_weights": 2,
     # random, snip and magnitude_trained for two nets; synflow scores inside make_mask
@@ -39,6 +32,7 @@ DOWNSTREAM = {
     "aggregate_results": 1,
     "compute_statistics": 1,
     "compare_with_paper": 1,
+    "summarise_study": 1,
     "all": 1,
     **{f"plot_{f}": 1 for f in FIGURES},
 }
@@ -70,6 +64,14 @@ def test_every_table_and_figure_is_written(smoke_run):
     assert set(distances["stage"]) == {"init", "trained"}
     assert set(distances["entries"]) == {"all", "unpruned"}
     assert set(distances["comparison"]) == {"shuffle", "reinit", "invert", "random"}
+    # Singh & Liu's ResNet-20 notebook set: the 22 weights and the 21 BatchNorm gammas
+    resnet = distances[(distances["net"] == "resnet20-synthetic") & (distances["method"] == "snip")]
+    layers = resnet[resnet["comparison"] == "shuffle"].drop_duplicates("layer")
+    assert layers["tensor"].value_counts().to_dict() == {"weight": 22, "bn_gamma": 21}
+    assert set(table1["layer_set"]) == {"weights", "weights+bn_gamma"}
+    assert set(table1.loc[table1["layer_set"] == "weights+bn_gamma", "net"]) == {
+        "resnet20-synthetic"
+    }
 
 
 def test_analysis_tables_are_written(smoke_run):
@@ -91,8 +93,13 @@ def test_analysis_tables_are_written(smoke_run):
         assert (
             synflow.loc["unmodified", "effective_nodes"] < synflow.loc["shuffle", "effective_nodes"]
         )
+    assert per_run["npb_effective_nodes"].le(per_run["npb_total_nodes"]).all()
+    assert per_run["supported"].all()
     similarity = pd.read_parquet(tables / "similarity.parquet")
-    assert set(similarity["comparison"]) == {"shuffle", "reinit", "invert", "random"}
+    assert set(similarity["comparison"]) == {"shuffle", "reinit", "invert", "random", "dense"}
+    # every trained run against the dense net of its seed (Blakeney et al.)
+    to_dense = similarity[similarity["comparison"] == "dense"]
+    assert len(to_dense.drop_duplicates(["net", "method", "ablation"])) == 40
     assert similarity["cka"].dropna().between(0, 1 + 1e-9).all()
     assert similarity["svcca"].dropna().between(0, 1 + 1e-9).all()
     # NaN only where a layer's output is constant: inverted masks that empty whole layers
@@ -103,10 +110,11 @@ def test_analysis_tables_are_written(smoke_run):
     effects = pd.read_parquet(tables / "ablation_effects.parquet")
     assert set(effects["ablation"]) == {"shuffle", "reinit", "invert"}
     assert (effects["seeds"] == 1).all() and effects["ci_low"].isna().all()  # one seed: no CI
+    assert set(effects["verdict"]) == {"no test (one seed)"} and effects["p_value"].isna().all()
     versus = (tables / "table1_vs_paper.md").read_text()
     assert (
-        "| LeNet-MNIST | snip | lenet300-digits (digits, 3 epochs, sparsity 0.75) | 0.0084 |"
-        in versus
+        "| LeNet-MNIST | snip | lenet300-digits (digits, 3 epochs, sparsity 0.75) | "
+        "conv/fc weights | 0.0084 |" in versus
     )
     assert "Conventions of our values" in versus
 
@@ -142,12 +150,38 @@ def test_runs_keep_their_invariants(smoke_run):
         assert not (base / f"ablation={ablation}/checkpoint.pt").exists()
 
 
-def test_report_holds_every_figure_and_table1(smoke_run):
+def _report_data(html: str, name: str) -> dict:
+    """A JavaScript object of Snakemake's report (``var results = {...};``) as Python."""
+    match = re.search(rf"var {name} = (\{{.*?\}});\n", html, re.DOTALL)
+    assert match, f"the report has no {name}"
+    return json.loads(match.group(1))
+
+
+def test_report_embeds_every_figure_with_its_caption_and_opens_on_the_study(smoke_run):
     snakemake(smoke_run, *SMOKE, "--report", "report.html")
-    html = (smoke_run / "report.html").read_text(errors="replace")
-    for name in [*FIGURES, "table1"]:
-        assert name in html
-    assert "Wasserstein" in html  # the captions are in
+    html = (smoke_run / "report.html").read_text()
+    results = _report_data(html, "results")
+    categories = _report_data(html, "categories")
+    for name, figure in registry.FIGURES.items():
+        entry = results[f"results/figures/{name}.png"]
+        # the image is the figure itself, byte for byte
+        encoded = entry["data_uri"].split("base64,", 1)[1]
+        png = (smoke_run / f"results/figures/{name}.png").read_bytes()
+        assert base64.b64decode(encoded) == png, name
+        # its caption is its own, rendered
+        caption = (REPO / "workflow/report" / f"{name}.rst").read_text().split()[:6]
+        assert " ".join(caption) in entry["caption"].replace("\n", " "), name
+        # filed under its paper
+        listed = [path for sub in categories[figure.paper].values() for path in sub]
+        assert f"results/figures/{name}.png" in listed, name
+    for table in ("table1.md", "table1_vs_paper.md", "distance_tests.md", "study.rst"):
+        assert f"results/tables/{table}" in results, table
+    # the first page: what was run and what it found, not a diagram of every job
+    study = (smoke_run / "results/tables/study.md").read_text()
+    assert "## What was run" in study and "## The claims, tested over seeds" in study
+    assert ("What was run" in html and "MtM&#x27;s matching sparsities" in html) or (
+        "MtM's matching sparsities" in html
+    )
 
 
 def test_complete_run_plans_nothing(smoke_run):

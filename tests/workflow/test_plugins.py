@@ -6,6 +6,8 @@ The finished smoke run is copied and the plugins' jobs are added to it, so only 
 """
 
 import json
+import subprocess
+import sys
 
 import matplotlib
 import pandas as pd
@@ -99,7 +101,7 @@ def test_the_plugin_net_and_dataset_train_and_are_measured(plugin_run):
     assert dense["final_test_accuracy"] > 0.5  # four classes: chance is 0.25
     manifest = json.loads((plugin_run / "resources/data/shapes/manifest.json").read_text())
     assert manifest == {
-        "classes": 4, "dataset": "shapes", "input_shape": [3, 16, 16], "test": 32, "train": 96,
+        "classes": 4, "dataset": "shapes", "input_shape": [3, 16, 16], "test": 64, "train": 96,
     }  # fmt: skip
     topology = pd.read_parquet(plugin_run / "results/tables/topology.parquet")
     convnet = topology[topology["net"] == "convnet-shapes"]
@@ -113,8 +115,32 @@ def test_editing_the_plugin_reruns_only_its_jobs(plugin_run, tmp_path):
     plugin.write_text(plugin.read_text() + "\n# an edit\n")
     per_net = {"score_weights": 3, "make_mask": 3, "train_model": 3}
     analyses = {"compute_distances": 3, "compute_similarity": 3}
-    downstream = {"aggregate_results": 1, "compute_statistics": 1, "compare_with_paper": 1}
+    downstream = {
+        "aggregate_results": 1, "compute_statistics": 1, "compare_with_paper": 1,
+        "summarise_study": 1,
+    }  # fmt: skip
     figures = {f"plot_{name}": 1 for name in registry.FIGURES}
     assert planned_jobs(workdir, *PLUGINS) == {
         **per_net, **analyses, **downstream, **figures, "all": 1,
     }  # fmt: skip
+
+
+def test_one_run_without_snakemake_trains_the_pipelines_bits(plugin_run):
+    """`python -m pai run` goes through the same library code: on the CPU its run ends on the
+    pipeline's final accuracy for the same cell."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pai", "run", "--configfile", "presets/smoke.yaml",
+         "examples/plugins.yaml", "--net", "convnet-shapes", "--method", METHOD,
+         "--sparsity", "0.75", "--ablation", "shuffle"],
+        cwd=plugin_run, capture_output=True, text=True, timeout=600, check=True,
+    )  # fmt: skip
+    out = result.stdout
+    assert "conv1.weight" in out and "density 0.2500" in out  # the mask's per-layer densities
+    assert len([line for line in out.splitlines() if line.strip()[:2].strip().isdigit()]) >= 12
+    record = json.loads(
+        (
+            plugin_run / f"results/runs/net=convnet-shapes/method={METHOD}/sparsity=0.75/seed=0"
+            "/ablation=shuffle/run.json"
+        ).read_text()
+    )
+    assert f"final test accuracy {record['final_test_accuracy']:.4f}" in out

@@ -113,3 +113,35 @@ def test_dense_training_goes_to_the_gpu_for_a_quarter_of_the_time(workdir):
 def test_no_workflow_profile_sets_resources():
     # a profiles/default/ would be loaded as workflow profile and replace the resource keys
     assert not (REPO / "profiles" / "default").exists()
+
+
+def test_a_plugin_methods_jobs_get_the_same_resources(workdir):
+    """The example plugins (examples/plugins.yaml) through the profile: the plugin method's
+    training goes to the GPU partition like any method's, its masks to the CPU groups."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PAI_SLURM_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "8", "--profile", "slurm", "-n", *SMOKE,
+         "examples/plugins.yaml"],
+        cwd=workdir, env=clean, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    jobs = []
+    for block in re.split(r"\n(?=\s*(?:local)?rule )", result.stdout):
+        head = re.match(r"\s*(?:local)?rule (\w+):", block)
+        wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.MULTILINE)
+        found = re.search(r"^\s+resources: (.*)$", block, re.MULTILINE)
+        if head and wildcards and found:
+            resources = dict(item.split("=", 1) for item in found.group(1).split(", "))
+            jobs.append((head.group(1), wildcards.group(1), resources))
+    mine = [(rule, res) for rule, wc, res in jobs if "method=layerwise_magnitude" in wc]
+    rules = sorted({rule for rule, _ in mine})
+    assert rules == ["make_mask", "score_weights", "train_model"]
+    for rule, resources in mine:
+        if rule == "train_model":
+            assert (resources["slurm_partition"], resources["gpu"]) == ("gpu", "1")
+        else:
+            assert resources["slurm_partition"] == "cpu" and "gpu" not in resources
+    assert sum(rule == "train_model" for rule, _ in mine) == 3  # one cell per net
+    # the plugin net's training gets the profile's runtime for nets it does not list
+    convnet = [res for rule, wc, res in jobs if rule == "train_model" and "convnet-shapes" in wc]
+    assert convnet and all(res["slurm_partition"] == "gpu" for res in convnet)

@@ -1,5 +1,6 @@
 # train_model: every ablation run of one cell in one job (one process start, one dataset load for
-# four runs). Each run checkpoints every epoch in its own folder and resumes from it.
+# four runs), one after the other or packed into one model (training.pack). The runs checkpoint
+# every epoch and resume from it.
 # train_dense: the unpruned net of each seed: the dense baseline (similarity, matching sparsity),
 # what MtM's benchmarks prune, and (rewind.pt) where lottery rounds restart.
 # train_lottery_round: IMP round r, its mask on the rewind point, trained from the rewind
@@ -27,6 +28,8 @@ rule train_model:
         arch=arch_settings,
         dataset=dataset_identity,
         training=training_settings,
+        engine=STUDY.engine_settings(),
+        pack=STUDY.pack,
         device=config["training"]["device"],
         ablations=ABLATIONS,
         start_iteration=start_iteration,
@@ -54,6 +57,7 @@ rule train_dense:
         arch=arch_settings,
         dataset=dataset_identity,
         training=training_settings,
+        engine=STUDY.engine_settings(),
         device=config["training"]["device"],
         rewind_iteration=rewind_iteration,
     script:
@@ -82,6 +86,7 @@ rule train_lottery_round:
         arch=arch_settings,
         dataset=dataset_identity,
         training=training_settings,
+        engine=STUDY.engine_settings(),
         device=config["training"]["device"],
         sparsity=round_sparsity,
         start_iteration=rewind_iteration,

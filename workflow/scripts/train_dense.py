@@ -4,7 +4,7 @@ its state at the rewind iteration is where lottery rounds restart)."""
 
 from pathlib import Path
 
-from pai import data, masks, nets, pipeline, runs, storage
+from pai import data, masks, nets, pipeline, runs, similarity, storage
 from pai.training import TrainConfig
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
@@ -13,13 +13,20 @@ seed = int(wildcards.seed)
 dataset = data.load_cached(snakemake.input.dataset)
 model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
 model.load_state_dict(storage.load(snakemake.input.init))
+# The similarity analysis needs more test examples than the net's widest compared layer has
+# features. Planning checks that for the built-in nets; a plugin net's width is known only now,
+# so this first training job of every net checks it before any training is spent. (Read from the
+# config, not a param: the setting must not retrain the dense nets when it changes.)
+examples = min(snakemake.config["analysis"]["similarity_examples"], len(dataset.test_y))
+layers = similarity.compared_layers(nets.prunable_names(model))
+similarity.check_examples(examples, similarity.widest(model, layers), dataset.name)
 start = {"weights": model.state_dict(), "mask": masks.ones_mask(model)}
 checkpoint = Path(output.trained).with_name("checkpoint.pt")
 result = runs.train_and_write(
     model,
     start,
     dataset,
-    TrainConfig.from_settings(params.training),
+    TrainConfig.from_settings(params.training, **params.engine),
     seed=seed,
     device=pipeline.device(params.device),
     checkpoint=checkpoint,
@@ -28,6 +35,7 @@ result = runs.train_and_write(
         "arch": params.arch["name"],
         "dataset": params.dataset["name"],
         "training": params.training,
+        "engine": params.engine,
         "ablation": "unmodified",
         "rewind_iteration": params.rewind_iteration,
     },

@@ -1,4 +1,5 @@
-"""train_model: train every ablation run of one cell; checkpoints make a killed job resume."""
+"""train_model: train every ablation run of one cell (packed into one model where the config asks
+for it); checkpoints make a killed job resume."""
 
 from pathlib import Path
 
@@ -8,44 +9,38 @@ from pai.training import TrainConfig
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
 dataset = data.load_cached(snakemake.input.dataset)
-config = TrainConfig.from_settings(params.training)
-provenance = pipeline.provenance()
-paths = {
-    ablation: {
-        kind: output[grid.file_key(kind, ablation)] for kind in ("trained", "history", "run")
-    }
-    for ablation in params.ablations
-}
+kinds = ("trained", "history", "run")
+paths = {a: {kind: output[grid.file_key(kind, a)] for kind in kinds} for a in params.ablations}
 checkpoints = {a: Path(p["trained"]).with_name("checkpoint.pt") for a, p in paths.items()}
 # every start state is read before any training: an unreadable one stops the job at once
 starts = {a: storage.load(snakemake.input[grid.file_key("start", a)]) for a in params.ablations}
-for ablation, start in starts.items():
-    model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
-    runs.train_and_write(
-        model,
-        start,
-        dataset,
-        config,
-        seed=int(wildcards.seed),
-        device=pipeline.device(params.device),
-        checkpoint=checkpoints[ablation],
-        keys={
-            "net": wildcards.net,
-            "method": wildcards.method,
-            "sparsity": float(wildcards.sparsity),
-            "seed": int(wildcards.seed),
-            "ablation": ablation,
-        },
-        details={
-            "arch": params.arch["name"],
-            "dataset": params.dataset["name"],
-            "training": params.training,
-            "start_iteration": params.start_iteration,
-        },
-        paths=paths[ablation],
-        provenance=provenance,
-        start_iteration=params.start_iteration,
-    )
+runs.train_cell_and_write(
+    lambda: nets.build_net(params.arch, dataset.input_shape, dataset.num_classes),
+    starts,
+    dataset,
+    TrainConfig.from_settings(params.training, **params.engine),
+    seed=int(wildcards.seed),
+    device=pipeline.device(params.device),
+    checkpoints=checkpoints,
+    keys=lambda ablation: {
+        "net": wildcards.net,
+        "method": wildcards.method,
+        "sparsity": float(wildcards.sparsity),
+        "seed": int(wildcards.seed),
+        "ablation": ablation,
+    },
+    details={
+        "arch": params.arch["name"],
+        "dataset": params.dataset["name"],
+        "training": params.training,
+        "engine": params.engine,
+        "start_iteration": params.start_iteration,
+    },
+    paths=paths,
+    provenance=pipeline.provenance(),
+    start_iteration=params.start_iteration,
+    pack=params.pack,
+)
 
 # Only now, with every run of the job written, do the checkpoints go. Snakemake deletes all of a
 # job's outputs before rerunning it, so if this job is killed after its first runs finished, the

@@ -1,0 +1,171 @@
+"""The runs of a cell trained together as one packed model: equal to training alone, pruned
+weights exactly zero, a diverged member frozen while the others go on, and a killed job resumed
+bit for bit."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from pai import ablations, cell_training, data, masks, nets, packing, pruning, storage, training
+
+HERE = Path(__file__).parent
+ABLATIONS = ["unmodified", "shuffle", "reinit", "invert"]
+
+
+def _cell(arch, d, sparsity=0.8, dtype=torch.float32):
+    model = nets.build_net(arch, d.input_shape, d.num_classes, seed=0)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    found = pruning.cell_masks(pruning.method_settings("magnitude"), model, sparsity, seed=0)
+    starts = ablations.start_states(ABLATIONS, model, init, found, seed=0)
+
+    def cast(weights):
+        return {k: v.to(dtype) if v.is_floating_point() else v for k, v in weights.items()}
+
+    starts = [{"weights": cast(s["weights"]), "mask": s["mask"]} for s in starts.values()]
+
+    def build():
+        return nets.build_net(arch, d.input_shape, d.num_classes).to(dtype)
+
+    return build, starts
+
+
+def _float64(d):
+    return data.TensorData(
+        d.name, d.train_x.double(), d.train_y, d.test_x.double(), d.test_y, d.num_classes,
+        d.augment, d.pad_value,
+    )  # fmt: skip
+
+
+def _largest_difference(a, b):
+    return max(
+        (a.weights[n] - b.weights[n]).abs().max().item()
+        for n in a.weights
+        if a.weights[n].is_floating_point()
+    )
+
+
+def test_packed_lenet_equals_training_alone_in_float64():
+    d = _float64(data.load_digits())
+    build, starts = _cell("lenet300", d, dtype=torch.float64)
+    config = training.TrainConfig(epochs=30, momentum=0.9, weight_decay=1e-4)  # 330 steps
+    packed = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
+    alone = cell_training.train_cell(build, starts, d, config, seed=0, pack=False)
+    for a, b in zip(packed, alone, strict=True):
+        assert _largest_difference(a, b) < 1e-10
+        assert [r["test_accuracy"] for r in a.history] == [r["test_accuracy"] for r in b.history]
+
+
+def test_packed_resnet_with_batchnorm_and_augmentation_equals_training_alone_in_float64():
+    d = _float64(data.make_synthetic((3, 8, 8), 10, 96, 32, augment=True))
+    build, starts = _cell("resnet20", d, dtype=torch.float64)
+    config = training.TrainConfig(epochs=4, batch_size=16, momentum=0.9, weight_decay=1e-4,
+                                  milestones=(2,))  # fmt: skip
+    packed = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
+    alone = cell_training.train_cell(build, starts, d, config, seed=0, pack=False)
+    for a, b in zip(packed, alone, strict=True):
+        assert _largest_difference(a, b) < 1e-10  # BatchNorm running statistics included
+
+
+def test_packed_float32_within_rounding_and_pruned_weights_exactly_zero():
+    d = data.load_digits()
+    build, starts = _cell("lenet300", d, sparsity=0.9)
+    config = training.TrainConfig(epochs=10, momentum=0.9, weight_decay=1e-4)
+    packed = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
+    alone = cell_training.train_cell(build, starts, d, config, seed=0, pack=False)
+    for result, start, other in zip(packed, starts, alone, strict=True):
+        for name, kept in start["mask"].items():
+            pruned = result.weights[name][~kept]
+            assert torch.equal(pruned.view(torch.int32), torch.zeros_like(pruned).view(torch.int32))
+        # float32: the grouped kernels sum in another order; 110 steps stay this close
+        assert _largest_difference(result, other) < 1e-3
+        assert abs(result.final_test_accuracy - other.final_test_accuracy) < 0.02
+
+
+def test_a_diverged_member_is_frozen_and_the_others_go_on():
+    d = data.load_digits()
+    build, starts = _cell("lenet300", d, sparsity=0.5)
+    # the third run starts from weights so large that its loss is non-finite at once
+    huge = {k: v * 1e30 if k.endswith("weight") else v for k, v in starts[2]["weights"].items()}
+    starts[2] = {"weights": huge, "mask": starts[2]["mask"]}
+    config = training.TrainConfig(epochs=3)
+    results = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
+    assert [r.diverged for r in results] == [False, False, True, False]
+    assert len(results[2].history) == 1 and len(results[0].history) == 3
+    for name, kept in starts[2]["mask"].items():
+        assert torch.equal(results[2].weights[name][~kept], torch.zeros(int((~kept).sum())))
+    alone = training.train(build(), starts[0], d, config, seed=0)
+    assert _largest_difference(results[0], alone) < 1e-3  # the others trained on
+
+
+def test_nets_that_cannot_be_packed_say_why_and_train_alone():
+    layers = (torch.nn.Linear(4, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 2))
+    model = torch.nn.Sequential(*layers)
+    assert "LayerNorm" in packing.packable(model)
+    with pytest.raises(packing.NotPackable):
+        packing.pack([model, model])
+    assert packing.packable(nets.build_net("vgg16", (3, 8, 8), 10)) is None
+
+
+def test_pack_and_unpack_are_inverse():
+    models = [nets.build_net("resnet20", (3, 8, 8), 10, seed=s) for s in range(3)]
+    packed = packing.pack(models).state_dict()
+    for k, model in enumerate(models):
+        back = packing.unpack_state(packed, model.state_dict(), k)
+        assert all(torch.equal(back[n], t) for n, t in model.state_dict().items())
+    masks_packed = packing.pack_tensors([masks.ones_mask(m) for m in models])
+    assert masks_packed["conv.weight"].shape == (48, 3, 3, 3)
+
+
+def _run_job(checkpoint, output, epochs):
+    env = dict(os.environ, PYTHONPATH=str(HERE))
+    script = str(HERE / "train_job.py")
+    command = [sys.executable, script, str(checkpoint), str(output), str(epochs), "packed"]
+    return subprocess.Popen(command, env=env)
+
+
+@pytest.mark.slow
+def test_a_killed_packed_job_resumes_bit_identically(tmp_path):
+    epochs = 4
+    reference = tmp_path / "reference.pt"
+    assert _run_job(tmp_path / "ref-ckpt.pt", reference, epochs).wait(timeout=600) == 0
+    ckpt, out = tmp_path / "ckpt.pt", tmp_path / "out.pt"
+    job = _run_job(ckpt, out, epochs)
+    deadline = time.monotonic() + 300
+    while not ckpt.exists():  # the first epoch's checkpoint, then kill in epoch 2
+        assert job.poll() is None, "the job ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.05)
+    job.send_signal(signal.SIGKILL)
+    assert job.wait() == -signal.SIGKILL
+    saved = storage.load(ckpt)
+    assert saved["packed"] and saved["epoch"] < epochs
+    assert _run_job(ckpt, out, epochs).wait(timeout=600) == 0
+    resumed, uninterrupted = storage.load(out), storage.load(reference)
+    assert resumed["resumed"] >= 1
+    for ours, theirs in zip(resumed["weights"], uninterrupted["weights"], strict=True):
+        assert all(torch.equal(ours[n], t) for n, t in theirs.items())
+    strip = [
+        [{k: v for k, v in r.items() if k != "seconds"} for r in h] for h in resumed["history"]
+    ]
+    assert strip == [
+        [{k: v for k, v in r.items() if k != "seconds"} for r in h]
+        for h in uninterrupted["history"]
+    ]
+
+
+def test_capture_off_cuda_trains_eagerly_and_says_why(caplog):
+    d = data.load_digits()
+    build, starts = _cell("lenet300", d)
+    config = training.TrainConfig(epochs=2, capture=True)
+    eager = training.train(build(), starts[0], d, training.TrainConfig(epochs=2), seed=0)
+    with caplog.at_level("INFO", logger="pai.capture"):
+        captured = training.train(build(), starts[0], d, config, seed=0)
+    assert "CUDA graphs need CUDA" in caplog.text
+    assert all(torch.equal(captured.weights[n], t) for n, t in eager.weights.items())

@@ -74,6 +74,7 @@ class Architecture:
     # the most features any layer the similarity analysis compares has: CCA needs more test
     # examples than that (checked while planning; None: known only once the net is built)
     widest: int | None = None
+    paper_dataset: str | None = None  # the dataset the papers train it on
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Dataset:
     classes: int | None = None
     image_size: int | None = None  # folder sets: default side of the square images
     test_size: int | None = None  # test examples (None: known once it is loaded)
+    train_size: int | None = None  # training examples (None: known once it is loaded)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,7 @@ ARCHITECTURES = _by_name(
         "LeNet-300-100 (266,200 prunable weights)",
         _LENET,
         widest=300,
+        paper_dataset="mnist",
     ),
     Architecture(
         "resnet20",
@@ -209,9 +212,15 @@ ARCHITECTURES = _by_name(
         "CIFAR ResNet-20, option-B shortcuts (270,896)",
         _CIFAR,
         widest=64,
+        paper_dataset="cifar10",
     ),
     Architecture(
-        "vgg16", "pai.nets:vgg16", "CIFAR VGG-16, one fc (14,715,584)", _CIFAR, widest=512
+        "vgg16",
+        "pai.nets:vgg16",
+        "CIFAR VGG-16, one fc (14,715,584)",
+        _CIFAR,
+        widest=512,
+        paper_dataset="cifar10",
     ),
     Architecture(
         "resnet18",
@@ -221,6 +230,7 @@ ARCHITECTURES = _by_name(
         # recipe scaled to batch 256 over 200 epochs (unverified, docs/methods.md)
         {**_CIFAR, "epochs": 200, "batch_size": 256, "milestones": [100, 150]},
         widest=512,
+        paper_dataset="tinyimagenet",
     ),
     Architecture(
         "resnet50",
@@ -235,12 +245,20 @@ ARCHITECTURES = _by_name(
             "warmup_epochs": 5,
         },
         widest=2048,
+        paper_dataset="imagenet",
     ),
 )
 
 DATASETS = _by_name(
     Dataset(
-        "mnist", "download", "MNIST, md5-checked, optional mirror", (1, 28, 28), 10, None, 10000
+        "mnist",
+        "download",
+        "MNIST, md5-checked, optional mirror",
+        (1, 28, 28),
+        10,
+        None,
+        10000,
+        60000,
     ),
     Dataset(
         "cifar10",
@@ -250,8 +268,11 @@ DATASETS = _by_name(
         10,
         None,
         10000,
+        50000,
     ),
-    Dataset("digits", "embedded", "scikit-learn's 8x8 digits (offline)", (1, 8, 8), 10, None, 449),
+    Dataset(
+        "digits", "embedded", "scikit-learn's 8x8 digits (offline)", (1, 8, 8), 10, None, 449, 1348
+    ),
     Dataset("synthetic", "synthetic", "class prototypes plus noise, shape from data.synthetic"),
     Dataset("tinyimagenet", "folder", "TinyImageNet from data.folders", classes=200, image_size=64),
     Dataset("imagenet", "folder", "ImageNet from data.folders", classes=1000, image_size=224),

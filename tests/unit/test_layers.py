@@ -9,14 +9,15 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "pai"
 # the layers of docs/design.md, lowest first; a module may import from lower layers only
 LAYERS = [
-    ["seeds", "storage", "registry", "grid", "optim", "stats", "paper", "plugins", "pipeline"],
-    ["study", "data", "tables", "plots", "distances", "topology"],
+    ["seeds", "storage", "registry", "grid", "optim", "stats", "paper", "plugins", "pipeline",
+     "capture", "packing"],
+    ["study", "data", "tables", "plots", "distances", "topology", "summary"],
     ["nets"],
     ["masks"],
     ["scoring", "ablations", "lottery", "training"],
-    ["pruning", "similarity", "runs"],
-    ["cli"],
-]
+    ["pruning", "similarity", "cell_training"],
+    ["runs", "cli"],
+]  # fmt: skip
 RANK = {module: rank for rank, modules in enumerate(LAYERS) for module in modules}
 
 

@@ -8,8 +8,13 @@
 Part 1: LeNet-300-100, MNIST (through a local HTTP mirror of ../shared/data), one epoch each.
 Part 2: ResNet-20 on CIFAR-shaped synthetic data: the share of an engine iteration spent outside
 the forward and backward pass (batching, augmentation, masking, optimizer step).
+Part 3: keeping pruned weights at zero: an epoch's worth (469 steps) of masking LeNet-300-100's
+gradients with masked_fill_ and a bool mask (the engine until now) against a multiply by a float
+0/1 mask (the engine now), and the engine's MNIST epoch.
+Part 4: a cell's four ablation runs trained one after the other against packed into one model
+(pai.cell_training), LeNet-300-100 on MNIST and on digits, ResNet-20 on synthetic 32x32 images.
 
-    python benchmarks/train_speed.py [--threads 1] [--resnet-iterations 200]
+    python benchmarks/train_speed.py [--threads 1] [--resnet-iterations 200] [--skip-...]
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import torchvision
 from _mirror import mnist_mirror
 from torch import nn
 
-from pai import ablations, data, masks, nets, scoring, training
+from pai import ablations, cell_training, data, masks, nets, pruning, registry, scoring, training
 
 
 class MaskedLinear(nn.Linear):
@@ -156,6 +161,69 @@ def resnet_part(device: torch.device, iterations: int) -> None:
     print(f"  share outside forward/backward: {100 * share:.1f}%")
 
 
+def masking_part(device: torch.device) -> None:
+    model = nets.build_net("lenet300", (1, 28, 28), 10, seed=0)
+    mask = masks.global_mask(scoring.magnitude_scores(model), 0.8)
+    grads = [torch.randn(m.shape, device=device) for m in mask.values()]
+    bools = [~m.to(device) for m in mask.values()]
+    floats = [m.to(device=device, dtype=torch.float32) for m in mask.values()]
+    steps = training.iterations_per_epoch(60_000, 128)
+
+    def timed(step) -> float:
+        step()  # warm-up
+        _sync(device)
+        began = time.perf_counter()
+        for _ in range(steps):
+            step()
+        _sync(device)
+        return time.perf_counter() - began
+
+    fill = timed(lambda: [g.masked_fill_(off, 0.0) for g, off in zip(grads, bools, strict=True)])
+    mul = timed(lambda: [g.mul_(keep) for g, keep in zip(grads, floats, strict=True)])
+    with tempfile.TemporaryDirectory() as root, mnist_mirror() as url:
+        d = data.load_mnist(root, mirror=url)
+        init = {k: v.clone() for k, v in model.state_dict().items()}
+        start = ablations.start_state("unmodified", model, init, mask, seed=0)
+        pai_epoch(d, start, device)
+        epoch, _ = pai_epoch(d, start, device)
+    print(f"Masking LeNet-300-100's gradients, {steps} steps (one MNIST epoch), sparsity 0.8")
+    print(f"  masked_fill_ with a bool mask: {fill:6.3f} s")
+    print(f"  multiply by a float mask:      {mul:6.3f} s  ({fill / mul:.0f}x less)")
+    print(f"  the engine's whole epoch now:  {epoch:6.3f} s (train + test)")
+
+
+def packing_part(device: torch.device, mnist: bool) -> None:
+    cases = [("lenet300", data.load_digits(), 20, "LeNet-300-100, digits, 20 epochs")]
+    with tempfile.TemporaryDirectory() as root:
+        if mnist:
+            with mnist_mirror() as url:
+                cases.append(("lenet300", data.load_mnist(root, mirror=url), 1,
+                              "LeNet-300-100, MNIST, 1 epoch"))  # fmt: skip
+        synthetic = data.make_synthetic((3, 32, 32), 10, 128 * 20, 256, augment=True)
+        cases.append(("resnet20", synthetic, 1, "ResNet-20, synthetic 32x32, 20 iterations"))
+        print("A cell's four ablation runs: one after the other, and packed into one model")
+        for arch, dataset, epochs, label in cases:
+            model = nets.build_net(arch, dataset.input_shape, 10, seed=0)
+            init = {k: v.clone() for k, v in model.state_dict().items()}
+            found = pruning.cell_masks(pruning.method_settings("magnitude"), model, 0.8, seed=0)
+            starts = ablations.start_states(list(registry.ABLATIONS), model, init, found, 0)
+            config = training.TrainConfig(epochs=epochs, momentum=0.9, weight_decay=1e-4)
+
+            def run(pack, arch=arch, dataset=dataset, starts=starts, config=config) -> float:
+                began = time.perf_counter()
+                cell_training.train_cell(
+                    lambda: nets.build_net(arch, dataset.input_shape, 10),
+                    list(starts.values()), dataset, config, seed=0, device=device, pack=pack,
+                )  # fmt: skip
+                _sync(device)
+                return time.perf_counter() - began
+
+            run(True)  # warm-up
+            alone, packed = run(False), run(True)
+            print(f"  {label}: one after the other {alone:7.2f} s, packed {packed:7.2f} s "
+                  f"(packed / alone {packed / alone:.2f})")  # fmt: skip
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -168,6 +236,9 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if present)")
     parser.add_argument("--skip-lenet", action="store_true")
     parser.add_argument("--skip-resnet", action="store_true")
+    parser.add_argument("--skip-masking", action="store_true")
+    parser.add_argument("--skip-packing", action="store_true")
+    parser.add_argument("--no-mnist", action="store_true", help="packing without MNIST")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = training.pick_device(args.device)
@@ -179,6 +250,10 @@ def main() -> None:
         lenet_part(device)
     if not args.skip_resnet:
         resnet_part(device, args.resnet_iterations)
+    if not args.skip_masking:
+        masking_part(device)
+    if not args.skip_packing:
+        packing_part(device, not args.no_mnist)
 
 
 if __name__ == "__main__":

@@ -59,8 +59,8 @@ class LayerTopology:
     shortcut: bool
     # NPB's count (Pham et al.'s code, measure_node_path): a non-shortcut convolution's input
     # channels with an effective weight; a Linear's input and output features with one
-    npb_nodes: int = 0
-    npb_total_nodes: int = 0
+    npb_layer_nodes: int = 0
+    npb_layer_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,11 @@ class Topology:
     @property
     def npb_effective_nodes(self) -> int:
         """Nodes as NPB's code counts them (docs/papers.md, "Pham et al.")."""
-        return sum(layer.npb_nodes for layer in self.layers)
+        return sum(layer.npb_layer_nodes for layer in self.layers)
 
     @property
     def npb_total_nodes(self) -> int:
-        return sum(layer.npb_total_nodes for layer in self.layers)
+        return sum(layer.npb_layer_total for layer in self.layers)
 
     @property
     def effective_sparsity(self) -> float:
@@ -182,8 +182,8 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
                 out_channels=kept.shape[0],
                 effective_out_channels=int((out_reached & leaving).sum()),
                 shortcut=_is_shortcut(name),
-                npb_nodes=npb_nodes,
-                npb_total_nodes=npb_total,
+                npb_layer_nodes=npb_nodes,
+                npb_layer_total=npb_total,
             )
         )
     return Topology(paths_log10=math.log10(paths) if paths > 0 else math.nan, layers=layers)

@@ -151,15 +151,17 @@ def test_killed_snakemake_is_locked_then_resumes_without_recomputing(smoke_run, 
     assert "Directory cannot be locked" in second.stdout + second.stderr
 
     def training_in_flight() -> bool:
-        finished = list(workdir.glob("results/runs/**/run.json"))
-        started = [
-            c
-            for c in workdir.glob("results/runs/**/checkpoint.pt")
-            if not (c.parent / "trained.pt").exists()
-        ]
-        return bool(finished) and bool(started)
+        """A train_model job half way: one run of its cell written, another in training (so
+        the killed job leaves outputs behind for Snakemake to mark incomplete)."""
+        for checkpoint in workdir.glob("results/runs/**/checkpoint.pt"):
+            run = checkpoint.parent
+            if (run / "trained.pt").exists():
+                continue
+            if any((other / "run.json").exists() for other in run.parent.glob("ablation=*")):
+                return True
+        return False
 
-    wait_for(training_in_flight, first, "a finished run and one in training")
+    wait_for(training_in_flight, first, "a cell with a finished run and one in training")
     kill_tree(first)  # Snakemake and every job it started, as a dead login session would
 
     interrupted = {

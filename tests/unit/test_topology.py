@@ -31,7 +31,10 @@ def test_mlp_counted_by_hand():
     assert result.effective_sparsity == pytest.approx(1 - 5 / 12)
     # NPB's count: each Linear's inputs and outputs with an effective weight: first layer i0, i1
     # in and h0, h1 out; last layer h0, h1 in and o0, o1 out
-    assert [(layer.npb_nodes, layer.npb_total_nodes) for layer in result.layers] == [(4, 5), (4, 5)]
+    assert [(layer.npb_layer_nodes, layer.npb_layer_total) for layer in result.layers] == [
+        (4, 5),
+        (4, 5),
+    ]
     assert (result.npb_effective_nodes, result.npb_total_nodes) == (8, 10)
 
 
@@ -143,11 +146,11 @@ def test_npb_counts_a_channel_kept_alive_by_an_identity_shortcut():
         mask[name] = torch.zeros_like(mask[name])
     result = topology.measure(model, mask, (3, 8, 8))
     by_name = {layer.layer: layer for layer in result.layers}
-    assert by_name["blocks.2.conv1.weight"].npb_nodes == 16  # every channel, via the identity
-    assert by_name["blocks.1.conv1.weight"].npb_nodes == 0
+    assert by_name["blocks.2.conv1.weight"].npb_layer_nodes == 16  # all, through the identity
+    assert by_name["blocks.1.conv1.weight"].npb_layer_nodes == 0
     assert by_name["blocks.1.conv2.weight"].effective_out_channels == 0
-    assert by_name["blocks.3.shortcut.0.weight"].npb_total_nodes == 0  # shortcuts not counted
+    assert by_name["blocks.3.shortcut.0.weight"].npb_layer_total == 0  # shortcuts not counted
     # the stem's 3 inputs + every other convolution's inputs + the fc's 64 in and 10 out
     convs = [layer for layer in result.layers if ".shortcut." not in layer.layer]
-    assert result.npb_total_nodes == sum(layer.npb_total_nodes for layer in convs)
-    assert by_name["fc.weight"].npb_total_nodes == 74
+    assert result.npb_total_nodes == sum(layer.npb_layer_total for layer in convs)
+    assert by_name["fc.weight"].npb_layer_total == 74

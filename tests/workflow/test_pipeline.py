@@ -1,6 +1,7 @@
 """The real pipeline on presets/smoke.yaml: outputs, invariants and incremental reruns."""
 
 import base64
+import html as html_text
 import json
 import re
 
@@ -55,8 +56,8 @@ def test_every_table_and_figure_is_written(smoke_run):
     assert set(runs["ablation"]) == {"unmodified", "shuffle", "reinit", "invert"}
     table1 = pd.read_csv(smoke_run / "results/tables/table1.csv")
     assert list(table1.columns) == [
-        "net", "method", "sparsity", "reinit", "reinit_std", "shuffle", "shuffle_std", "random",
-        "random_std",
+        "net", "method", "sparsity", "layer_set", "reinit", "reinit_std", "shuffle",
+        "shuffle_std", "random", "random_std",
     ]  # fmt: skip
     snip = table1[table1["method"] == "snip"]
     assert (snip["random"] > snip["shuffle"]).all()  # the Singh & Liu contrast, even here
@@ -170,7 +171,7 @@ def test_report_embeds_every_figure_with_its_caption_and_opens_on_the_study(smok
         assert base64.b64decode(encoded) == png, name
         # its caption is its own, rendered
         caption = (REPO / "workflow/report" / f"{name}.rst").read_text().split()[:6]
-        assert " ".join(caption) in entry["caption"].replace("\n", " "), name
+        assert " ".join(caption) in html_text.unescape(entry["caption"]).replace("\n", " "), name
         # filed under its paper
         listed = [path for sub in categories[figure.paper].values() for path in sub]
         assert f"results/figures/{name}.png" in listed, name

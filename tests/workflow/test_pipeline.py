@@ -104,7 +104,7 @@ def test_analysis_tables_are_written(smoke_run):
     assert similarity["cka"].dropna().between(0, 1 + 1e-9).all()
     assert similarity["svcca"].dropna().between(0, 1 + 1e-9).all()
     # NaN only where a layer's output is constant: inverted masks that empty whole layers
-    assert set(similarity.loc[similarity["cka"].isna(), "comparison"]) <= {"invert"}
+    assert set(similarity.loc[similarity["cka"].isna(), "ablation"]) <= {"invert"}
     assert len(similarity[similarity["net"] == "resnet20-synthetic"]["layer"].unique()) == 20
     tests = pd.read_parquet(tables / "distance_tests.parquet")
     assert set(tests["claim"]) == {"W1(random) > W1(shuffle)", "W1(random) > W1(reinit)"}

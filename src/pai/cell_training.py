@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +38,7 @@ from .training import (
     epoch_batches,
     iterations_per_epoch,
     learning_rate,
+    load_checkpoint,
     pick_device,
     total_iterations,
     train,
@@ -239,7 +239,7 @@ def _train_packed(
     histories: list[list[dict[str, float]]] = [[] for _ in range(count)]
     diverged = [False] * count
     first_epoch = start_iteration // per_epoch
-    saved = _load(Path(checkpoint), fingerprint) if checkpoint is not None else None
+    saved = load_checkpoint(Path(checkpoint), fingerprint) if checkpoint is not None else None
     if saved is not None:
         states, buffers = list(saved["states"]), list(saved["buffers"])
         histories, diverged = [list(h) for h in saved["histories"]], list(saved["diverged"])
@@ -331,17 +331,3 @@ def _save(path: Path, fingerprint, epoch, states, buffers, histories, diverged) 
         },
         path,
     )
-
-
-def _load(path: Path, fingerprint: str) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        saved = storage.load(path)
-    except storage.CorruptFileError as err:
-        log.warning("ignoring unreadable checkpoint: %s", err)
-        return None
-    if not isinstance(saved, dict) or saved.get("fingerprint") != fingerprint:
-        log.warning("ignoring checkpoint %s: it belongs to other runs or settings", path)
-        return None
-    return saved

@@ -37,6 +37,7 @@ from .storage import atomic_write
 CI = ("ci", 95)
 COLUMNS = 4  # panels per row at most
 PANEL = {"height": 2.3, "aspect": 1.25}
+LEGEND_LINE_INCHES = 0.21  # one legend entry at the figure font size
 ABLATION_ORDER = list(registry.ABLATIONS)
 ABLATION_DASHES = {
     "unmodified": "",
@@ -203,6 +204,11 @@ def legend(figure, methods: Sequence[str] = (), ablations: Sequence[str] = (), e
     if not entries:
         return
     handles, labels = zip(*entries, strict=True)
+    # a legend taller than the panels (one panel, many methods) would run into the title:
+    # make the figure as tall as the legend needs (about 0.2 inch an entry)
+    needed = LEGEND_LINE_INCHES * len(entries) + 0.4
+    if figure.get_figheight() < needed:
+        figure.set_figheight(needed)
     shown = figure.legend(
         handles,
         labels,
@@ -510,6 +516,8 @@ def topology(table: pd.DataFrame):
                    **_ablation_style(long))  # fmt: skip
     for axis in grid.axes.flat:
         remaining_axis(axis, long)
+        # "net | measure" is wider than a panel: one line each
+        axis.set_title(axis.get_title().replace(" | ", "\n"), fontsize="small")
     grid.set_axis_labels(REMAINING, "")
     legend(grid.figure, _present(METHOD_ORDER, long["method"]),
            _present(ABLATION_ORDER, long["ablation"]))  # fmt: skip

@@ -46,15 +46,7 @@ def method_settings(name: str, **options: Any) -> dict[str, Any]:
         raise ValueError(f"unknown method {name!r}; built-in methods: {known}")
     method = registry.METHODS[name]
     rounds = options.pop("rounds", method.rounds)
-    return {
-        "name": name,
-        "function": method.function,
-        "keep": method.keep,
-        "schedule": method.schedule,
-        "data": method.data,
-        "rounds": rounds,
-        "options": options,
-    }
+    return method.job_settings(rounds, options)
 
 
 def keep_end(settings: MethodSettings, invert: bool = False) -> str:

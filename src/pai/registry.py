@@ -54,6 +54,19 @@ class Method:
     def after_training(self) -> bool:
         return self.start != "init"
 
+    def job_settings(self, rounds: int | None, options: Mapping[str, Any]) -> dict[str, Any]:
+        """What a scoring or mask job needs of this method: its function, the end of the ranking
+        it keeps, its schedule, ``rounds`` and the function's keyword ``options``."""
+        return {
+            "name": self.name,
+            "function": self.function,
+            "keep": self.keep,
+            "schedule": self.schedule,
+            "data": self.data,
+            "rounds": rounds,
+            "options": dict(options),
+        }
+
 
 @dataclass(frozen=True)
 class Ablation:

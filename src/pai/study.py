@@ -443,15 +443,7 @@ class Study:
         rounds = method.rounds
         if method.rounds_setting:
             rounds = scoring[method.rounds_setting]
-        settings = {
-            "name": name,
-            "function": method.function,
-            "keep": method.keep,
-            "schedule": method.schedule,
-            "data": method.data,
-            "rounds": rounds,
-            "options": options,
-        }
+        settings = method.job_settings(rounds, options)
         if name not in registry.METHODS:
             spec = self.config["plugins"]["methods"][name]
             settings["options"] = dict(spec.get("options", {}))

@@ -299,7 +299,7 @@ def train(
     if snapshot_iteration == start_iteration:
         snapshot = _state_copy(model)
     if checkpoint is not None:
-        saved = _load_checkpoint(Path(checkpoint), fingerprint)
+        saved = load_checkpoint(Path(checkpoint), fingerprint)
         if saved is not None:
             model.load_state_dict(saved["model"])
             optimizer.load_state_dict(saved["optimizer"])
@@ -426,7 +426,10 @@ def _save_checkpoint(
     )
 
 
-def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
+def load_checkpoint(path: Path, fingerprint: str) -> dict | None:
+    """The checkpoint at ``path`` if it was written for ``fingerprint`` (the same start state and
+    settings); None, with a warning, for a missing, unreadable or foreign one: training starts
+    over rather than resume someone else's state."""
     if not path.is_file():
         return None
     try:
@@ -435,6 +438,6 @@ def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
         log.warning("ignoring unreadable checkpoint: %s", err)
         return None
     if not isinstance(saved, dict) or saved.get("fingerprint") != fingerprint:
-        log.warning("ignoring checkpoint %s: it belongs to another start state or config", path)
+        log.warning("ignoring checkpoint %s: it belongs to other start states or settings", path)
         return None
     return saved

@@ -94,6 +94,18 @@ def test_panels_wrap_at_four_columns():
     assert len(columns) == 4
 
 
+def test_a_tall_legend_beside_one_panel_clears_the_title():
+    # one net and every method: the legend is taller than the panel it stands beside
+    methods = ("random", "magnitude", "snip", "lottery", "mine")
+    grid = plots.accuracy_vs_sparsity(_grid_runs(nets=("a",), methods=methods))
+    figure = grid.figure
+    renderer = figure.canvas.get_renderer()
+    legend = figure.legends[0].get_window_extent(renderer)
+    title = figure._suptitle.get_window_extent(renderer)
+    assert legend.y1 < title.y0  # the legend ends below the title
+    assert legend.y0 >= 0 and legend.y1 <= figure.bbox.y1
+
+
 def _line_colours_and_dashes(grid) -> set[tuple]:
     found = set()
     for panel, axis in grid.axes_dict.items():

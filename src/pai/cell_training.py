@@ -35,6 +35,7 @@ from .training import (
     TrainConfig,
     TrainResult,
     _fingerprint,
+    augment_pad_value,
     epoch_batches,
     iterations_per_epoch,
     learning_rate,
@@ -114,10 +115,10 @@ class _Pack:
         self.names = [name for name, _ in self.model.named_parameters()]
         mask = packing.pack_tensors([starts[k]["mask"] for k in self.members])
         params = dict(self.model.named_parameters())
+        self.pruned_names = [name for name, m in mask.items() if not bool(m.all())]
         self.pruned = [
-            (params[name], m.to(device), m.to(device=device, dtype=params[name].dtype))
-            for name, m in mask.items()
-            if not bool(m.all())
+            (params[name], mask[name].to(device), mask[name].to(device, params[name].dtype))
+            for name in self.pruned_names
         ]
         self.optimizer = SGD(
             self.model.parameters(),
@@ -153,29 +154,27 @@ class _Pack:
         """Write every active member's state and momentum back into ``states``/``buffers``."""
         packed_state = {n: t.detach().cpu() for n, t in self.model.state_dict().items()}
         param_like = {n: like[n] for n in self.names}
-        has_buffers = all(b is not None for b in self.optimizer.buffers)
-        packed_buffers = dict(zip(self.names, self.optimizer.buffers, strict=True))
+        packed_buffers = None
+        if all(b is not None for b in self.optimizer.buffers):
+            packed_buffers = {
+                n: b.detach().cpu() for n, b in zip(self.names, self.optimizer.buffers, strict=True)
+            }
         for index, k in enumerate(self.members):
             states[k] = packing.unpack_state(packed_state, like, index)
-            if has_buffers:
-                cpu = {n: b.detach().cpu() for n, b in packed_buffers.items()}
-                buffers[k] = packing.unpack_state(cpu, param_like, index)
+            if packed_buffers is not None:
+                buffers[k] = packing.unpack_state(packed_buffers, param_like, index)
 
     @torch.no_grad()
     def zero_pruned(self, member_index: int) -> None:
         """Set one member's pruned weights and momentum back to exactly +0.0 (a diverged run)."""
         count = len(self.members)
         buffers = dict(zip(self.names, self.optimizer.buffers, strict=True))
-        for name, (p, kept, _) in zip(self._pruned_names(), self.pruned, strict=True):
+        for name, (p, kept, _) in zip(self.pruned_names, self.pruned, strict=True):
             for tensor in (p, buffers.get(name)):
                 if tensor is None:
                     continue
                 block = tensor.view(count, -1)[member_index]
                 block.masked_fill_(~kept.view(count, -1)[member_index], 0.0)
-
-    def _pruned_names(self) -> list[str]:
-        ids = {id(p): n for n, p in self.model.named_parameters()}
-        return [ids[id(p)] for p, _, _ in self.pruned]
 
 
 def _pack_fingerprint(starts, config, seed, n_train, start_iteration) -> str:
@@ -229,9 +228,7 @@ def _train_packed(
     per_epoch = iterations_per_epoch(n_train, config.batch_size)
     if not 0 <= start_iteration < total_iterations(config, n_train):
         raise ValueError(f"start_iteration {start_iteration} is outside the run's iterations")
-    pad_value = torch.tensor(
-        data.pad_value or (0.0,) * data.input_shape[0], device=dev, dtype=data.train_x.dtype
-    )
+    pad_value = augment_pad_value(data, dev)
     fingerprint = _pack_fingerprint(starts, config, seed, n_train, start_iteration)
 
     states: list[dict[str, torch.Tensor]] = [dict(s["weights"]) for s in starts]

@@ -146,8 +146,9 @@ def _panels(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.DataFrame, lis
     return frame, order
 
 
-def _facets(data, x, y, keys, hue, **options):
-    """Line panels wrapped at COLUMNS, one per value of ``keys``."""
+def _facets(data, x, y, keys, **options):
+    """Line panels wrapped at COLUMNS, one per value of ``keys``, a colour per method; also
+    ``data`` with its ``panel`` column (the key of ``grid.axes_dict``)."""
     data, order = _panels(data, keys)
     grid = sns.relplot(
         data=data,
@@ -156,7 +157,7 @@ def _facets(data, x, y, keys, hue, **options):
         col="panel",
         col_order=order,
         col_wrap=min(COLUMNS, len(order)),
-        hue=hue,
+        hue="method",
         kind="line",
         errorbar=options.pop("errorbar", CI),
         legend=False,
@@ -164,7 +165,7 @@ def _facets(data, x, y, keys, hue, **options):
         **options,
     )
     grid.set_titles("{col_name}")
-    return grid
+    return grid, data
 
 
 def _method_hue(data: pd.DataFrame) -> dict:
@@ -323,11 +324,10 @@ def accuracy_vs_sparsity(runs: pd.DataFrame):
     if data.empty:
         return no_data("accuracy of unmodified masks")
     data = remaining(data)
-    grid = _facets(
-        data, REMAINING, "final_test_accuracy", ["net"], "method", marker="o",
-        markersize=3, facet_kws={"sharey": False}, **_method_hue(data),
+    grid, data = _facets(
+        data, REMAINING, "final_test_accuracy", ["net"], marker="o", markersize=3,
+        facet_kws={"sharey": False}, **_method_hue(data),
     )  # fmt: skip
-    data, _ = _panels(data, ["net"])
     for axis in grid.axes.flat:
         remaining_axis(axis, data)
     mark_matching_sparsity(grid, data)
@@ -347,9 +347,9 @@ def ablations(runs: pd.DataFrame):
     if runs.empty:
         return no_data("ablations")
     data = remaining(runs)
-    grid = _facets(
-        data, REMAINING, "final_test_accuracy", ["net", "method"], "method", marker="o",
-        markersize=3, facet_kws={"sharey": False}, **_method_hue(data), **_ablation_style(data),
+    grid, _ = _facets(
+        data, REMAINING, "final_test_accuracy", ["net", "method"], marker="o", markersize=3,
+        facet_kws={"sharey": False}, **_method_hue(data), **_ablation_style(data),
     )  # fmt: skip
     for axis in grid.axes.flat:
         remaining_axis(axis, data)
@@ -371,11 +371,10 @@ def ablation_effects(effects: pd.DataFrame):
     if effects.empty:
         return no_data("ablation effects")
     data = remaining(effects)
-    grid = _facets(
-        data, REMAINING, "difference", ["net", "method"], "method", marker="o", markersize=3,
+    grid, data = _facets(
+        data, REMAINING, "difference", ["net", "method"], marker="o", markersize=3,
         errorbar=None, facet_kws={"sharey": False}, **_method_hue(data), **_ablation_style(data),
     )  # fmt: skip
-    data, _ = _panels(data, ["net", "method"])
     margin = float(data["margin"].max()) if "margin" in data else 0.0
     for panel, axis in grid.axes_dict.items():
         axis.axhline(0.0, color="0.5", linewidth=0.8)
@@ -412,20 +411,18 @@ def _sparsity_text(sparsities: Mapping[str, float]) -> str:
     return f"sparsity {values[0]:g}" if len(values) == 1 else "each net's analysis sparsity"
 
 
-def _per_layer(data: pd.DataFrame, y: str, keys, hue_kind: str, ylabel: str, title: str):
-    """Per-layer lines in panels, the layer axis labelled with the layers' names."""
+def _per_layer(data: pd.DataFrame, y: str, keys, by_comparison: bool, ylabel: str, title: str):
+    """Per-layer lines in panels, the layer axis labelled with the layers' names; a colour per
+    method and, ``by_comparison``, a line style per comparison."""
     positions = _layer_positions(data)
     data = data.assign(
         layer_index=[positions[k] for k in zip(data["net"], data["layer"], strict=True)]
     )
-    if hue_kind == "comparison":
-        options = {**_method_hue(data), **_ablation_style(data, "comparison", COMPARISON_DASHES)}
-        hue = "method"
-    else:
-        options, hue = _method_hue(data), "method"
-    grid = _facets(data, "layer_index", y, keys, hue, marker="o", markersize=3,
-                   facet_kws={"sharex": False, "sharey": False}, **options)  # fmt: skip
-    data, _ = _panels(data, keys)
+    options = _method_hue(data)
+    if by_comparison:
+        options |= _ablation_style(data, "comparison", COMPARISON_DASHES)
+    grid, data = _facets(data, "layer_index", y, keys, marker="o", markersize=3,
+                         facet_kws={"sharex": False, "sharey": False}, **options)  # fmt: skip
     for panel, axis in grid.axes_dict.items():
         net = data.loc[data["panel"] == panel, "net"].iloc[0]
         names = [
@@ -447,7 +444,7 @@ def distances_per_layer(distances: pd.DataFrame, sparsities: Mapping[str, float]
     if data.empty:
         return no_data("per-layer distances")
     grid, data = _per_layer(
-        data, "w1", ["net", "method"], "comparison", "W1 to unmodified",
+        data, "w1", ["net", "method"], True, "W1 to unmodified",
         f"Trained weights, pruned zeros included, {_sparsity_text(sparsities)} "
         "(mean, 95% CI over seeds)",
     )  # fmt: skip
@@ -463,7 +460,7 @@ def layer_density(layers: pd.DataFrame, sparsities: Mapping[str, float]):
     if data.empty:
         return no_data("per-layer density")
     grid, data = _per_layer(
-        data, "density", ["net"], "method", "fraction of weights kept",
+        data, "density", ["net"], False, "fraction of weights kept",
         f"Per-layer density of each method's mask, {_sparsity_text(sparsities)}",
     )  # fmt: skip
     legend(grid.figure, _present(METHOD_ORDER, data["method"]))
@@ -477,8 +474,10 @@ def training_curves(histories: pd.DataFrame, sparsities: Mapping[str, float]):
     data = data[data["ablation"] == "unmodified"]
     if data.empty:
         return no_data("training curves")
-    grid = _facets(data, "epoch", "test_accuracy", ["net"], "method",
-                   facet_kws={"sharey": False, "sharex": False}, **_method_hue(data))  # fmt: skip
+    grid, _ = _facets(
+        data, "epoch", "test_accuracy", ["net"], facet_kws={"sharey": False, "sharex": False},
+        **_method_hue(data),
+    )  # fmt: skip
     grid.set_axis_labels("epoch", "test accuracy")
     legend(grid.figure, _present(METHOD_ORDER, data["method"]))
     _title(grid, f"Training curves, unmodified masks, {_sparsity_text(sparsities)}")
@@ -511,9 +510,9 @@ def topology(table: pd.DataFrame):
         value_vars=measures,
         var_name="measure",
     )
-    grid = _facets(long, REMAINING, "value", ["net", "measure"], "method", marker="o",
-                   markersize=3, facet_kws={"sharey": False}, **_method_hue(long),
-                   **_ablation_style(long))  # fmt: skip
+    grid, _ = _facets(long, REMAINING, "value", ["net", "measure"], marker="o", markersize=3,
+                      facet_kws={"sharey": False}, **_method_hue(long),
+                      **_ablation_style(long))  # fmt: skip
     for axis in grid.axes.flat:
         remaining_axis(axis, long)
         # "net | measure" is wider than a panel: one line each
@@ -543,7 +542,7 @@ def similarity_per_layer(
     data = pd.concat([at, *copies], ignore_index=True)
     label = "SVCCA (99% variance)" if measure == "svcca" else "linear CKA"
     grid, data = _per_layer(
-        data, measure, ["net", "method"], "comparison", label,
+        data, measure, ["net", "method"], True, label,
         f"{label} to the unmodified net, trained, {_sparsity_text(sparsities)} (95% CI)",
     )  # fmt: skip
     legend(grid.figure, _present(METHOD_ORDER, data["method"]),
@@ -574,9 +573,9 @@ def similarity_dense(table: pd.DataFrame):
         .reset_index()
     )
     per_run = remaining(per_run)
-    grid = _facets(per_run, REMAINING, "svcca", ["net", "method"], "method", marker="o",
-                   markersize=3, **_method_hue(per_run), **_ablation_style(per_run))  # fmt: skip
-    per_run, _ = _panels(per_run, ["net", "method"])
+    grid, per_run = _facets(per_run, REMAINING, "svcca", ["net", "method"], marker="o",
+                            markersize=3, **_method_hue(per_run),
+                            **_ablation_style(per_run))  # fmt: skip
     baseline = table[table["method"] == "dense"].groupby("net")["svcca"].mean()
     for panel, axis in grid.axes_dict.items():
         net = per_run.loc[per_run["panel"] == panel, "net"].iloc[0]
@@ -606,7 +605,7 @@ def channel_sparsity(table: pd.DataFrame, sparsities: Mapping[str, float]):
         kind = "matching" if not pd.isna(limit) else "analysis"
         chosen.append(rows[rows["sparsity"] == near].assign(net=f"{net} ({kind} {near:g})"))
     data = pd.concat(chosen)
-    grid = _facets(data, "threshold", "share", ["net"], "method", **_method_hue(data))
+    grid, _ = _facets(data, "threshold", "share", ["net"], **_method_hue(data))
     grid.set_axis_labels("sparsity s of a neuron or channel", "share with sparsity ≥ s")
     legend(grid.figure, _present(METHOD_ORDER, data["method"]))
     _title(grid, "Per-channel sparsity of unmodified masks (mean over seeds)")

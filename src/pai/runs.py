@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from . import masks, storage, training
+from .cell_training import train_cell
 from .data import TensorData
 from .training import TrainConfig, TrainResult
 
@@ -115,8 +116,6 @@ def train_cell_and_write(
     """Train every ablation run of a cell (``starts``: ablation -> start state), packed into one
     model if ``pack`` and the net allows it (pai.cell_training), and write each run's three files.
     The wall time of a packed cell is shared out evenly over its runs; run.json says ``packed``."""
-    from .cell_training import train_cell
-
     ablations = list(starts)
     began = time.perf_counter()
     results = train_cell(

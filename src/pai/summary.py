@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from . import paper, registry, stats
+from . import paper, registry, stats, tables
 
 
 def _value(value) -> str:
@@ -34,12 +34,7 @@ def rst_table(frame: pd.DataFrame, title: str = "") -> str:
 def md_table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "(nothing in this grid)\n"
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    body = [
-        "| " + " | ".join(_value(v) for v in row) + " |" for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *body]) + "\n"
+    return tables.markdown(frame)
 
 
 def table1_beside_paper(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -105,10 +100,7 @@ def similarity_to_dense(similarity: pd.DataFrame, sparsities: Mapping[str, float
     table = table[[a for a in registry.ABLATIONS if a in table.columns]].reset_index()
     baseline = similarity[similarity["method"] == "dense"].groupby("net")["svcca"].mean()
     table["dense vs dense"] = table["net"].map(baseline)
-    order = {m: i for i, m in enumerate(registry.ordered_methods(table["method"].unique()))}
-    return table.sort_values(
-        ["net", "method"], key=lambda c: c.map(order) if c.name == "method" else c
-    )
+    return tables.sort_methods(table, ["net", "method"])
 
 
 def study(

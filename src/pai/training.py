@@ -157,6 +157,14 @@ def augment_batch(
     return padded[batch, channel, rows, cols]
 
 
+def augment_pad_value(data: TensorData, device: torch.device) -> torch.Tensor:
+    """What augment_batch pads the images with: each channel's value of a black pixel after
+    normalisation (zeros where the dataset gives none), on ``device``."""
+    return torch.tensor(
+        data.pad_value or (0.0,) * data.input_shape[0], device=device, dtype=data.train_x.dtype
+    )
+
+
 def epoch_batches(
     data: TensorData,
     config: TrainConfig,
@@ -288,9 +296,7 @@ def train(
             raise ValueError(f"{name} {value} is outside the run's {last} iterations")
     if snapshot_iteration is not None and snapshot_iteration < start_iteration:
         raise ValueError("snapshot_iteration lies before start_iteration")
-    pad_value = torch.tensor(
-        data.pad_value or (0.0,) * data.input_shape[0], device=dev, dtype=data.train_x.dtype
-    )
+    pad_value = augment_pad_value(data, dev)
     fingerprint = _fingerprint(start, config, seed, n_train, (start_iteration, snapshot_iteration))
 
     history: list[dict[str, float]] = []

@@ -11,8 +11,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "pai"
 LAYERS = [
     ["seeds", "storage", "registry", "grid", "optim", "stats", "paper", "plugins", "pipeline",
      "capture", "packing"],
-    ["study", "data", "tables", "plots", "distances", "topology", "summary"],
-    ["nets"],
+    ["study", "data", "tables", "plots", "distances", "topology"],
+    ["nets", "summary"],
     ["masks"],
     ["scoring", "ablations", "lottery", "training"],
     ["pruning", "similarity", "cell_training"],

@@ -68,13 +68,13 @@ def train_cell(
     overwritten). ``checkpoints``: one path per run (the packed engine keeps its one checkpoint at
     the first). ``on_epoch(member, row)`` sees every member's history rows."""
     paths = list(checkpoints) if checkpoints is not None else [None] * len(starts)
-    if pack and len(starts) > 1:
-        reason = packing.packable(build())
-        if reason is None:
-            return _train_packed(
-                build, starts, data, config, seed=seed, device=device, checkpoint=paths[0],
-                start_iteration=start_iteration, on_epoch=on_epoch,
-            )  # fmt: skip
+    reason = why_not_packed(build, len(starts), pack)
+    if reason is None:
+        return _train_packed(
+            build, starts, data, config, seed=seed, device=device, checkpoint=paths[0],
+            start_iteration=start_iteration, on_epoch=on_epoch,
+        )  # fmt: skip
+    if pack:
         log.info("training the cell's runs one after the other: %s", reason)
     results = []
     for member, (start, path) in enumerate(zip(starts, paths, strict=True)):
@@ -97,6 +97,15 @@ def train_cell(
             )
         )
     return results
+
+
+def why_not_packed(build: Callable[[], nn.Module], runs: int, pack: bool) -> str | None:
+    """None if :func:`train_cell` trains ``runs`` runs of ``build()``'s net packed, else why not."""
+    if not pack:
+        return "training.pack is off"
+    if runs < 2:
+        return "a single run"
+    return packing.packable(build())
 
 
 class _Pack:

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from . import masks, storage, training
-from .cell_training import train_cell
+from .cell_training import train_cell, why_not_packed
 from .data import TensorData
 from .training import TrainConfig, TrainResult
 
@@ -115,7 +115,9 @@ def train_cell_and_write(
 ) -> list[TrainResult]:
     """Train every ablation run of a cell (``starts``: ablation -> start state), packed into one
     model if ``pack`` and the net allows it (pai.cell_training), and write each run's three files.
-    The wall time of a packed cell is shared out evenly over its runs; run.json says ``packed``."""
+    The wall time of a packed cell is shared out evenly over its runs; run.json's ``packed`` is
+    how many runs were trained together (1: one after the other, also where the net cannot be
+    packed)."""
     ablations = list(starts)
     began = time.perf_counter()
     results = train_cell(
@@ -130,10 +132,11 @@ def train_cell_and_write(
         pack=pack,
     )
     seconds = (time.perf_counter() - began) / len(ablations)
+    packed = len(ablations) if why_not_packed(build, len(ablations), pack) is None else 1
     for ablation, result in zip(ablations, results, strict=True):
         record = {
             **details,
-            "packed": len(ablations) if pack else 1,
+            "packed": packed,
             "wall_seconds": seconds,
             "provenance": dict(provenance),
         }

@@ -2,6 +2,7 @@
 weights exactly zero, a diverged member frozen while the others go on, and a killed job resumed
 bit for bit."""
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import pytest
 import torch
 
 from pai import ablations, cell_training, data, masks, nets, packing, pruning, storage, training
+from pai import runs as run_files
 
 HERE = Path(__file__).parent
 ABLATIONS = ["unmodified", "shuffle", "reinit", "invert"]
@@ -110,6 +112,41 @@ def test_nets_that_cannot_be_packed_say_why_and_train_alone():
     with pytest.raises(packing.NotPackable):
         packing.pack([model, model])
     assert packing.packable(nets.build_net("vgg16", (3, 8, 8), 10)) is None
+
+
+def test_run_json_counts_only_runs_that_were_trained_together(tmp_path):
+    layer_norm = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
+    assert "LayerNorm" in cell_training.why_not_packed(lambda: layer_norm, 4, pack=True)
+    assert cell_training.why_not_packed(lambda: layer_norm, 4, pack=False) is not None
+    d = data.make_synthetic((1, 4, 4), 3, 24, 12)
+    build, starts = _cell("lenet300", d)
+    assert cell_training.why_not_packed(build, 1, pack=True) is not None
+    config = training.TrainConfig(epochs=1, batch_size=8)
+
+    def build_unpackable():
+        return torch.nn.Sequential(
+            torch.nn.Flatten(), torch.nn.Linear(16, 4), torch.nn.LayerNorm(4), torch.nn.Linear(4, 3)
+        )
+
+    model = build_unpackable()
+    unpackable = [{"weights": model.state_dict(), "mask": masks.ones_mask(model)}] * 2
+    cases = [
+        ("packed", build, starts, True, 4),
+        ("one run", build, starts[:1], True, 1),
+        ("pack off", build, starts, False, 1),
+        ("cannot pack", build_unpackable, unpackable, True, 1),
+    ]
+    for tag, build, cell, pack, expected in cases:
+        names = ABLATIONS[: len(cell)]
+        kinds = ("trained", "history", "run")
+        paths = {a: {k: str(tmp_path / f"{tag}-{a}.{k}") for k in kinds} for a in names}
+        run_files.train_cell_and_write(
+            build, dict(zip(names, cell, strict=True)), d, config, seed=0, device="cpu",
+            checkpoints={a: tmp_path / f"{tag}-{a}.ckpt" for a in names},
+            keys=lambda a: {"ablation": a}, details={}, paths=paths, provenance={}, pack=pack,
+        )  # fmt: skip
+        packed = {json.loads(Path(p["run"]).read_text())["packed"] for p in paths.values()}
+        assert packed == {expected}
 
 
 def test_pack_and_unpack_are_inverse():

@@ -152,7 +152,7 @@ def speed(device: str, quick: bool) -> list[dict]:
         if quick:  # VGG-16's four pools need 16 x 16 at least
             shape, batch, iterations = (shape[0], 16, 16), 8, 2
         else:
-            iterations = 60 if len(shape) and shape[0] == 1 else 40
+            iterations = 60 if shape[0] == 1 else 40  # LeNet: cheaper steps
         dataset = data.make_synthetic(shape, 10, batch * iterations, 256, seed=0)
         for mode, (pack, switches) in MODES.items():
             config = training.TrainConfig(

@@ -144,7 +144,7 @@ def resnet_part(device: torch.device, iterations: int) -> None:
     engine_s = (time.perf_counter() - began) / iterations  # includes one 128-image evaluation
 
     gen = torch.Generator(device=device).manual_seed(0)
-    pad = torch.tensor(d.pad_value, device=device)
+    pad = training.augment_pad_value(d, device)
     xs = d.train_x.to(device)
     order = torch.randperm(len(xs)).to(device)
     began = time.perf_counter()

@@ -24,12 +24,16 @@ def problems(config, base=REPO) -> str:
 
 
 def test_the_shipped_configs_are_valid():
-    for preset in ("demo", "smoke", "mtm_large"):
+    presets = sorted(path.stem for path in (REPO / "presets").glob("*.yaml"))
+    assert {"demo", "smoke", "mtm_large", "singh_liu_lenet"} <= set(presets)
+    for preset in presets:
         config = read_configs([REPO / "config.yaml", REPO / f"presets/{preset}.yaml"])
         if preset == "mtm_large":  # its folders must exist to be used; only the names matter
             config["data"]["folders"] = {"tinyimagenet": ".", "imagenet": "."}
-        Study(config, base=REPO)
-    Study(read_configs([REPO / "config.yaml"]), base=REPO)
+        study = Study(config, base=REPO)  # raises ConfigError, listing every problem
+        assert study.nets == config["grid"]["nets"], preset
+    paper = Study(read_configs([REPO / "config.yaml"]), base=REPO)
+    assert "lenet300-mnist-singh" in paper.nets and "vgg16-cifar10-comp6258" in paper.nets
 
 
 def test_every_schema_problem_is_reported_at_once():

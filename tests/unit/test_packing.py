@@ -3,20 +3,15 @@ weights exactly zero, a diverged member frozen while the others go on, and a kil
 bit for bit."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from train_jobs import kill_after_first_checkpoint, start_train_job
 
 from pai import ablations, cell_training, data, masks, nets, packing, pruning, storage, training
 from pai import runs as run_files
 
-HERE = Path(__file__).parent
 ABLATIONS = ["unmodified", "shuffle", "reinit", "invert"]
 
 
@@ -159,31 +154,16 @@ def test_pack_and_unpack_are_inverse():
     assert masks_packed["conv.weight"].shape == (48, 3, 3, 3)
 
 
-def _run_job(checkpoint, output, epochs):
-    env = dict(os.environ, PYTHONPATH=str(HERE))
-    script = str(HERE / "train_job.py")
-    command = [sys.executable, script, str(checkpoint), str(output), str(epochs), "packed"]
-    return subprocess.Popen(command, env=env)
-
-
 @pytest.mark.slow
 def test_a_killed_packed_job_resumes_bit_identically(tmp_path):
     epochs = 4
     reference = tmp_path / "reference.pt"
-    assert _run_job(tmp_path / "ref-ckpt.pt", reference, epochs).wait(timeout=600) == 0
+    assert start_train_job(tmp_path / "ref-ckpt.pt", reference, epochs, "packed").wait(600) == 0
     ckpt, out = tmp_path / "ckpt.pt", tmp_path / "out.pt"
-    job = _run_job(ckpt, out, epochs)
-    deadline = time.monotonic() + 300
-    while not ckpt.exists():  # the first epoch's checkpoint, then kill in epoch 2
-        assert job.poll() is None, "the job ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.05)
-    job.send_signal(signal.SIGKILL)
-    assert job.wait() == -signal.SIGKILL
+    kill_after_first_checkpoint(start_train_job(ckpt, out, epochs, "packed"), ckpt)
     saved = storage.load(ckpt)
     assert saved["packed"] and saved["epoch"] < epochs
-    assert _run_job(ckpt, out, epochs).wait(timeout=600) == 0
+    assert start_train_job(ckpt, out, epochs, "packed").wait(timeout=600) == 0
     resumed, uninterrupted = storage.load(out), storage.load(reference)
     assert resumed["resumed"] >= 1
     for ours, theirs in zip(resumed["weights"], uninterrupted["weights"], strict=True):

@@ -1,16 +1,8 @@
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 import torch
+from train_jobs import kill_after_first_checkpoint, start_train_job
 
 from pai import ablations, data, masks, nets, pruning, storage, training
-
-HERE = Path(__file__).parent
 
 
 def start_for(net, d, sparsity=0.8, seed=0, method="magnitude"):
@@ -149,34 +141,18 @@ def test_checkpoint_of_another_start_is_ignored(tmp_path):
     assert all(torch.equal(same.weights[k], result.weights[k]) for k in result.weights)
 
 
-def _run_job(checkpoint, output, epochs):
-    env = dict(os.environ, PYTHONPATH=str(HERE))
-    return subprocess.Popen(
-        [sys.executable, str(HERE / "train_job.py"), str(checkpoint), str(output), str(epochs)],
-        env=env,
-    )
-
-
 @pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
     epochs = 4
     reference = tmp_path / "reference.pt"
-    assert _run_job(tmp_path / "ref-ckpt.pt", reference, epochs).wait(timeout=600) == 0
+    assert start_train_job(tmp_path / "ref-ckpt.pt", reference, epochs).wait(timeout=600) == 0
 
     ckpt, out = tmp_path / "ckpt.pt", tmp_path / "out.pt"
-    job = _run_job(ckpt, out, epochs)
-    deadline = time.monotonic() + 300
-    while not ckpt.exists():  # wait for the first epoch's checkpoint, then kill mid-epoch 2
-        assert job.poll() is None, "the job ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.05)
-    job.send_signal(signal.SIGKILL)
-    assert job.wait() == -signal.SIGKILL
+    kill_after_first_checkpoint(start_train_job(ckpt, out, epochs), ckpt)
     assert not out.exists()
     assert storage.load(ckpt)["epoch"] < epochs
 
-    assert _run_job(ckpt, out, epochs).wait(timeout=600) == 0
+    assert start_train_job(ckpt, out, epochs).wait(timeout=600) == 0
     resumed, uninterrupted = storage.load(out), storage.load(reference)
     assert resumed["resumed"] >= 1
     for name, tensor in uninterrupted["weights"].items():

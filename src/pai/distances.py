@@ -24,7 +24,7 @@ ENTRIES = ("all", "unpruned")
 TENSORS = ("weight", "bn_gamma")
 COLUMNS = [
     "net", "method", "sparsity", "seed", "comparison", "layer", "tensor", "stage", "entries",
-    "w1",
+    "collapsed", "w1",
 ]  # fmt: skip
 Run = tuple[str, str]  # (method, ablation) within one (net, sparsity, seed)
 Pair = tuple[str, Run, Run]  # (comparison, reference run, compared run)
@@ -65,17 +65,22 @@ def compare_runs(
     mask_b: Mapping[str, torch.Tensor],
     layers: Sequence[str],
 ) -> list[dict[str, object]]:
-    """Rows ``{layer, tensor, entries, w1}`` for every layer: both entry sets of a prunable
-    weight; for a tensor outside the masks (BN gamma, Singh & Liu's notebook variant), which has
-    no pruned entries, the ``all`` row alone."""
+    """Rows ``{layer, tensor, entries, collapsed, w1}`` for every layer: both entry sets of a
+    prunable weight; for a tensor outside the masks (BN gamma, Singh & Liu's notebook variant),
+    which has no pruned entries, the ``all`` row alone. ``collapsed``: the layer is pruned to
+    nothing in either run. With all entries its W1 is then that of zeros against the other run
+    (0 when both collapsed), which Table 1 and the tests leave out; with unpruned entries NaN."""
     rows = []
     for layer in layers:
         a, b = weights_a[layer], weights_b[layer]
-        tensor = "weight" if layer in mask_a else "bn_gamma"
-        rows.append({"layer": layer, "tensor": tensor, "entries": "all", "w1": layer_w1(a, b)})
-        if layer in mask_a:
+        pruned = layer in mask_a
+        tensor = "weight" if pruned else "bn_gamma"
+        collapsed = pruned and not (bool(mask_a[layer].any()) and bool(mask_b[layer].any()))
+        common = {"layer": layer, "tensor": tensor, "collapsed": collapsed}
+        rows.append({**common, "entries": "all", "w1": layer_w1(a, b)})
+        if pruned:
             kept = layer_w1(a[mask_a[layer]], b[mask_b[layer]])
-            rows.append({"layer": layer, "tensor": tensor, "entries": "unpruned", "w1": kept})
+            rows.append({**common, "entries": "unpruned", "w1": kept})
     return rows
 
 

@@ -6,7 +6,7 @@ Torch-free: the Snakefile uses it while planning, the library and the command li
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # open_lth's sparse_global default: the share of the still-kept weights IMP removes each round
 IMP_FRACTION = 0.2
@@ -67,3 +67,13 @@ def file_key(kind: str, *run: str) -> str:
     cell's job, ``trained_snip_shuffle`` in a (net, sparsity, seed) group's. Rule files and
     scripts both build the names with it."""
     return "_".join((kind, *run))
+
+
+def other_seed(seed: int, seeds: Sequence[int]) -> int | None:
+    """The seed whose dense net a pruned run of ``seed`` is also compared with (the similarity
+    analysis' cross-seed baseline): the next one in ``seeds``, the first after the last; None
+    with one seed."""
+    ordered = sorted(seeds)
+    if len(ordered) < 2:
+        return None
+    return ordered[(ordered.index(seed) + 1) % len(ordered)]

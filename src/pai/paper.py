@@ -38,6 +38,8 @@ PUBLISHED = {
     },
 }
 PAPER_SPARSITY = 0.75
+# the methods of their Table 1, in its order: the confirmatory test of their claim averages them
+TABLE1_METHODS = tuple(dict.fromkeys(m for methods in PUBLISHED.values() for m in methods))
 COLUMNS = ("reinit", "shuffle", "random")
 LAYER_SET_NAMES = {"weights": "conv/fc weights", "weights+bn_gamma": "with BN γ (their notebook)"}
 
@@ -127,7 +129,7 @@ def conventions(sparsities: Mapping[str, float]) -> str:
         "- Layers: every prunable Conv2d/Linear weight; for nets with BatchNorm also the set of "
         "the authors' ResNet-20 notebook, which adds every BatchNorm gamma (`layers` column). "
         "The mean is over layers, then over seeds (standard deviation in `table1.csv`); a layer "
-        "with no weights left is skipped.\n"
+        "with no weights left in either run of a pair is left out of that pair's mean.\n"
         "- Random pruning: the random method's unmodified run of the same seed against the "
         "method's unmodified run; reinit draws fresh weights with the same mask.\n"
         "- **like for like**: our entry trained as they trained theirs (architecture, dataset, "

@@ -12,7 +12,8 @@ them and the same way throughout:
   explains; layer axes with integer ticks labelled with the layers' names.
 
 Every mean is drawn with a 95% bootstrap confidence interval over seeds (seaborn's
-``errorbar=("ci", 95)``), except ablation_effects' t intervals; with one seed there is none.
+``errorbar=("ci", 95)``), except ablation_effects' 90% t intervals (the one-sided 95% bounds
+of its tests); with one seed there is none.
 """
 
 from __future__ import annotations
@@ -366,8 +367,9 @@ def ablations(runs: pd.DataFrame):
 
 
 def ablation_effects(effects: pd.DataFrame):
-    """Accuracy of each ablation minus unmodified (same seed) with its 95% t interval, and MtM's
-    non-inferiority margin: shuffle and reinit should stay above it, invert fall below zero."""
+    """Accuracy of each ablation minus unmodified (same seed) with its 90% t interval (its ends
+    are the one-sided 95% bounds the tests use), and MtM's non-inferiority margin: for methods at
+    initialization shuffle and reinit should stay above it, invert fall below zero."""
     if effects.empty:
         return no_data("ablation effects")
     data = remaining(effects)
@@ -396,7 +398,7 @@ def ablation_effects(effects: pd.DataFrame):
                   f"−{100 * margin:g} points (non-inferiority margin)")]  # fmt: skip
     legend(grid.figure, _present(METHOD_ORDER, data["method"]),
            _present(ABLATION_ORDER, data["ablation"]), extra)  # fmt: skip
-    _title(grid, "Ablation effect on final test accuracy, paired by seed (band: 95% t interval)")
+    _title(grid, "Ablation effect on final test accuracy, paired by seed (band: 90% t interval)")
     return grid
 
 
@@ -531,7 +533,7 @@ def similarity_per_layer(
     unmodified one, with two dense nets of different seeds as the baseline in every panel."""
     at = at_sparsities(table[~table["method"].eq("dense")], sparsities)
     if "comparison" in at:
-        at = at[at["comparison"] != "dense"]
+        at = at[~at["comparison"].str.startswith("dense")]
     if at.empty:
         return no_data(f"{measure} per layer")
     baseline = table[table["method"] == "dense"]
@@ -558,6 +560,9 @@ def similarity_cka(table: pd.DataFrame, sparsities: Mapping[str, float]):
     return similarity_per_layer(table, sparsities, "cka")
 
 
+CROSS_SEED_STYLE = {"color": "0.35", "linewidth": 1.2, "marker": "x", "markersize": 4}
+
+
 def similarity_dense(table: pd.DataFrame):
     """Blakeney et al.'s question: how alike are a pruned net's representations and those of the
     dense net trained from the same init? SVCCA averaged over layers against weights remaining,
@@ -577,13 +582,28 @@ def similarity_dense(table: pd.DataFrame):
                             markersize=3, **_method_hue(per_run),
                             **_ablation_style(per_run))  # fmt: skip
     baseline = table[table["method"] == "dense"].groupby("net")["svcca"].mean()
+    # the like-for-like partner of the band: each method's unmodified runs against the dense net
+    # of another seed (sharing no init, data order or augmentation, as two dense seeds do not)
+    other = table[
+        (table["comparison"] == "dense, other seed") & (table["ablation"] == "unmodified")
+    ]
+    other = remaining(
+        other.groupby(["net", "method", "sparsity", "seed"])["svcca"].mean().reset_index()
+    )
     for panel, axis in grid.axes_dict.items():
-        net = per_run.loc[per_run["panel"] == panel, "net"].iloc[0]
+        shown = per_run.loc[per_run["panel"] == panel]
+        net = shown["net"].iloc[0]
         if net in baseline:
             axis.axhline(baseline[net], color="0.6", linewidth=4, alpha=0.5, zorder=0)
+        cross = other[(other["net"] == net) & other["method"].isin(shown["method"].unique())]
+        if len(cross):
+            means = cross.groupby(REMAINING)["svcca"].mean()
+            axis.plot(means.index, means.to_numpy(), **CROSS_SEED_STYLE)
         remaining_axis(axis, per_run)
     grid.set_axis_labels(REMAINING, "SVCCA to the dense net")
     extra = [(Line2D([], [], color="0.6", linewidth=4, alpha=0.5), "dense vs dense, two seeds")]
+    if len(other):
+        extra.append((Line2D([], [], **CROSS_SEED_STYLE), "unmodified vs dense of another seed"))
     legend(grid.figure, _present(METHOD_ORDER, per_run["method"]),
            _present(ABLATION_ORDER, per_run["ablation"]), extra)  # fmt: skip
     _title(grid, "Pruned vs dense representations (same seed; mean over layers, 95% CI)")

@@ -28,6 +28,26 @@ STARTS = ("init", "trained", "rewind")
 # after training), and methods brought in by the user
 METHOD_GROUPS = ("random", "pai", "benchmark", "plugin")
 
+# MtM's claims about the ablations (docs/methods.md, "Statistics"): how each ablation changes a
+# method's accuracy, by the method's family. Methods pruned at initialization lose nothing to
+# shuffling or reinitialising and lose to inversion; masks found after training (MtM's benchmarks)
+# lose to every ablation; random pruning is the reference and makes no claim.
+NO_WORSE, WORSE, DESCRIPTIVE = "no worse", "worse", "descriptive"
+FAMILIES = MappingProxyType(
+    {
+        "init": MappingProxyType({"shuffle": NO_WORSE, "reinit": NO_WORSE, "invert": WORSE}),
+        "after_training": MappingProxyType({"shuffle": WORSE, "reinit": WORSE, "invert": WORSE}),
+        "reference": MappingProxyType({}),  # every ablation descriptive
+    }
+)
+FAMILY_TITLES = MappingProxyType(
+    {
+        "init": "pruned at initialization",
+        "after_training": "pruned after training (MtM's benchmarks)",
+        "reference": "random pruning (reference, no claim)",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Method:
@@ -45,10 +65,34 @@ class Method:
     settings: Mapping[str, str] = field(default_factory=dict)
     start: str = "init"
     group: str = "pai"
+    # which of MtM's claims it is tested with (FAMILIES); None: from ``group`` and ``start``
+    family: str | None = None
+    # ablation -> expectation, where the method departs from its family's claims (GraSP)
+    claims: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def one_shot(self) -> bool:
         return self.schedule == "one_shot"
+
+    @property
+    def tested_as(self) -> str:
+        """The family whose claims its ablations are tested with."""
+        if self.family is not None:
+            return self.family
+        if self.group == "random":
+            return "reference"
+        return "after_training" if self.after_training else "init"
+
+    def expected(self, ablation: str) -> str:
+        """What MtM claims ``ablation`` does to this method's accuracy: NO_WORSE, WORSE or
+        DESCRIPTIVE (no claim; the effect is reported, not tested)."""
+        return {**FAMILIES[self.tested_as], **self.claims}.get(ablation, DESCRIPTIVE)
+
+    def claim_settings(self) -> dict[str, Any]:
+        """What the statistics need of it (compute_statistics' params): its family and what
+        each ablation is claimed to do."""
+        ablations = [name for name in ABLATIONS if name != "unmodified"]
+        return {"family": self.tested_as, "expected": {a: self.expected(a) for a in ablations}}
 
     @property
     def after_training(self) -> bool:
@@ -170,6 +214,8 @@ METHODS = _by_name(
         keep="lowest",
         data=True,
         settings={"batch_size": "batch_size", "temperature": "grasp_temperature"},
+        # MtM found that inverting GraSP's scores does not hurt: invert is no claim for it
+        claims={"invert": DESCRIPTIVE},
     ),
     Method(
         "graspabs",
@@ -337,17 +383,22 @@ __all__ = [
     "ARCHITECTURES",
     "COMPARISONS",
     "DATASETS",
+    "DESCRIPTIVE",
+    "FAMILIES",
+    "FAMILY_TITLES",
     "FIGURES",
     "KEEP_ENDS",
     "METHODS",
     "METHOD_GROUPS",
     "NET_SETTINGS",
+    "NO_WORSE",
     "OPTIONAL_TRAINING_KEYS",
     "PAPERS",
     "PLUGIN_TRAINING_FALLBACK",
     "SCHEDULES",
     "STARTS",
     "TRAINING_KEYS",
+    "WORSE",
     "Ablation",
     "Architecture",
     "Dataset",

@@ -6,8 +6,17 @@ Activations are datapoints x neurons (convolutional outputs average-pooled over 
   the variance, CCA between the two reduced sets, similarity = the mean canonical correlation.
 - Linear CKA (Kornblith et al. 2019): ||B^T A||_F^2 / (||A^T A||_F ||B^T B||_F) on centred data.
 
-Per layer: the output of every prunable layer except projection shortcuts (pre-BatchNorm for a
-convolution, pre-activation for a Linear), on a fixed, seeded subset of the test set.
+Per layer, on a fixed, seeded subset of the test set, every prunable layer except projection
+shortcuts, measured where Blakeney et al. measure, after its BatchNorm and ReLU
+(:func:`measurement_points`): the 99% SVD cut and CKA are not invariant to a per-channel scale,
+which BatchNorm removes, so a pre-BatchNorm measure reads a rescaled channel as a different
+representation. In the built-in nets:
+
+- a convolution followed by its BatchNorm: ReLU(BN(conv(x)));
+- the last convolution of a residual block: the block's output, ReLU(BN(conv(x)) + shortcut);
+- a hidden Linear layer: ReLU(Wx + b); the last layer: the logits.
+
+A plugin net's activations are not known to the pipeline: its layers' own outputs are compared.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import storage
+from . import registry, storage
 from .data import TensorData
 from .distances import Run, comparisons
 from .nets import ArchSettings, build_net, prunable_names
@@ -81,21 +90,62 @@ def compared_layers(mask_names: Iterable[str]) -> list[str]:
     return [name.removesuffix(".weight") for name in mask_names if ".shortcut." not in f".{name}"]
 
 
+# where a compared layer's representation is taken: (the module whose output is hooked, whether
+# ReLU is applied to that output)
+Point = tuple[str, bool]
+
+
+def measurement_points(model: nn.Module, layers: Sequence[str], built_in: bool) -> dict[str, Point]:
+    """For each compared layer, where its representation is measured: after its BatchNorm and
+    ReLU in the built-in nets (module docstring); a plugin net's layer output as it is."""
+    if not built_in:
+        return {layer: (layer, False) for layer in layers}
+    modules = dict(model.named_modules())
+    points = {}
+    for layer in layers:
+        parent_name, _, child = layer.rpartition(".")
+        parent = modules[parent_name] if parent_name else model
+        module = modules[layer]
+        block_convs = [
+            name
+            for name, m in parent.named_children()
+            if isinstance(m, nn.Conv2d) and name != "shortcut"
+        ]
+        bn = "bn" + child.removeprefix("conv") if child.startswith("conv") else None
+        if hasattr(parent, "shortcut") and block_convs and child == block_convs[-1]:
+            points[layer] = (parent_name, False)  # the block's output, ReLU'd after the addition
+        elif bn is not None and isinstance(getattr(parent, bn, None), nn.BatchNorm2d):
+            points[layer] = (f"{parent_name}.{bn}" if parent_name else bn, True)
+        elif isinstance(module, nn.Linear):
+            points[layer] = (layer, layer != layers[-1])  # hidden: ReLU; the last: logits
+        else:
+            points[layer] = (layer, False)
+    return points
+
+
 @torch.no_grad()
 def activations(
-    model: nn.Module, images: torch.Tensor, layers: list[str], batch_size: int = 500
+    model: nn.Module,
+    images: torch.Tensor,
+    layers: list[str],
+    batch_size: int = 500,
+    points: Mapping[str, Point] | None = None,
 ) -> dict[str, np.ndarray]:
-    """layer -> datapoints x channels (float64), the model in eval mode."""
+    """layer -> datapoints x channels (float64), the model in eval mode, each layer measured at
+    its point in ``points`` (by default its own output)."""
     model.eval()
+    points = points or {name: (name, False) for name in layers}
     collected: dict[str, list[torch.Tensor]] = {name: [] for name in layers}
     hooks = []
     for name in layers:
+        module_name, relu = points[name]
 
-        def keep(_module, _inputs, output, name=name) -> None:
+        def keep(_module, _inputs, output, name=name, relu=relu) -> None:
+            output = torch.relu(output) if relu else output
             pooled = output.mean(dim=(2, 3)) if output.dim() == 4 else output
             collected[name].append(pooled.detach().to("cpu", torch.float64))
 
-        hooks.append(model.get_submodule(name).register_forward_hook(keep))
+        hooks.append(model.get_submodule(module_name).register_forward_hook(keep))
     try:
         for start in range(0, len(images), batch_size):
             model(images[start : start + batch_size])
@@ -133,17 +183,23 @@ COLUMNS = [
 Activations = dict[str, np.ndarray]
 
 
+DENSE, DENSE_OTHER_SEED = "dense", "dense, other seed"
+
+
 def group_rows(
     keys: Mapping[str, Any],
     runs: Sequence[Run],
     acts: Callable[[Run], Activations],
     dense: Activations | None = None,
+    dense_other_seed: Activations | None = None,
 ) -> list[dict[str, Any]]:
     """Similarity rows of one (net, sparsity, seed), every compared layer: the pairs of Singh &
-    Liu's distances (:func:`pai.distances.comparisons`), and, given the activations of the dense
-    net trained from the same seed (the same init), every run against it (comparison "dense";
-    Blakeney et al.'s question: do pruned nets keep the dense net's representations?).
-    ``acts(run)`` gives a trained run's activations."""
+    Liu's distances (:func:`pai.distances.comparisons`); given the activations of the dense net
+    trained from the same seed (the same init, data order and augmentation), every run against
+    it (comparison "dense"; Blakeney et al.'s question: do pruned nets keep the dense net's
+    representations?); and given a dense net of another seed, every run against that one
+    ("dense, other seed"): the like-for-like partner of the dense-vs-dense baseline, which
+    shares none of these either. ``acts(run)`` gives a trained run's activations."""
     rows = []
     for run, pair in comparisons(runs).items():
         if pair is None:
@@ -156,12 +212,15 @@ def group_rows(
             rows.append(
                 {**keys, "method": run[0], "ablation": ablation, "comparison": comparison, **row}
             )
-    if dense is not None:
+    for comparison, baseline in ((DENSE, dense), (DENSE_OTHER_SEED, dense_other_seed)):
+        if baseline is None:
+            continue
         for method, ablation in runs:
-            for row in compare(dense, acts((method, ablation))):
+            for row in compare(baseline, acts((method, ablation))):
                 rows.append(
-                    {**keys, "method": method, "ablation": ablation, "comparison": "dense", **row}
-                )
+                    {**keys, "method": method, "ablation": ablation, "comparison": comparison,
+                     **row}
+                )  # fmt: skip
     return [{column: row[column] for column in COLUMNS} for row in rows]
 
 
@@ -193,6 +252,10 @@ class Probe:
         self.images = dataset.test_x[chosen].to(self.device)
         self.model = build_net(arch, dataset.input_shape, dataset.num_classes).to(self.device)
         self.layers = compared_layers(prunable_names(self.model))
+        name = arch if isinstance(arch, str) else arch["name"]
+        self.points = measurement_points(
+            self.model, self.layers, built_in=name in registry.ARCHITECTURES
+        )
         check_examples(len(chosen), widest(self.model, self.layers), dataset.name)
         self._cache: dict[str, Activations] = {}
 
@@ -201,7 +264,7 @@ class Probe:
         key = str(path)
         if key not in self._cache:
             self.model.load_state_dict(storage.load(path))
-            self._cache[key] = activations(self.model, self.images, self.layers)
+            self._cache[key] = activations(self.model, self.images, self.layers, points=self.points)
         return self._cache[key]
 
 

@@ -141,6 +141,8 @@ class Study:
                 schedule=schedule,
                 rounds=spec.get("rounds", 100 if schedule == "iterative" else None),
                 group=spec.get("group", "plugin"),
+                # a plugin scores the init: tested as a method at initialization unless it says
+                family=spec.get("family", "init"),
             )
         return known
 

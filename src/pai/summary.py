@@ -62,42 +62,73 @@ def table1_beside_paper(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> pd
     return pd.DataFrame(rows)
 
 
-def verdict_counts(tests: pd.DataFrame, claim_keys: list[str]) -> pd.DataFrame:
-    """Per net and claim: how many (method, sparsity) tests showed it, did not, or could not."""
-    if tests.empty:
+def verdict_counts(effects: pd.DataFrame) -> pd.DataFrame:
+    """MtM's claims per net, family and claim: how many (method, sparsity) tests showed it, did
+    not, or could not with these seeds; seeds left out (unmodified at chance or collapsed); and
+    the smallest corrected p the design could reach. Descriptive rows (no claim) are left out."""
+    tested = effects[effects["expected"] != registry.DESCRIPTIVE] if len(effects) else effects
+    if tested.empty:
         return pd.DataFrame()
+    # families as the registry lists them, claims in the order of the ablations
+    families = {name: index for index, name in enumerate(registry.FAMILIES)}
+    ablations = {name: index for index, name in enumerate(registry.ABLATIONS)}
+    tested = tested.assign(
+        _family=tested["family"].map(families), _ablation=tested["ablation"].map(ablations)
+    ).sort_values(["net", "_family", "_ablation"], kind="stable")
     rows = []
-    for key, group in tests.groupby(claim_keys, sort=False):
-        key = key if isinstance(key, tuple) else (key,)
+    for (net, family, claim), group in tested.groupby(["net", "family", "claim"], sort=False):
         counts = group["verdict"].value_counts()
         rows.append(
             {
-                **dict(zip(claim_keys, key, strict=True)),
+                "net": net,
+                "family": registry.FAMILY_TITLES.get(family, family),
+                "claim": claim,
+                "methods": ", ".join(registry.ordered_methods(group["method"].unique())),
                 "tests": len(group),
-                "shown": int(counts.get("shown", 0)),
-                "not shown": int(counts.get("not shown", 0)),
-                "seeds agree, too few": int(counts.get(stats.TOO_FEW, 0)),
-                "no test": int(counts.get(stats.NO_TEST, 0)),
+                "shown": int(counts.get(stats.SHOWN, 0)),
+                "not shown": int(counts.get(stats.NOT_SHOWN, 0)),
+                "cannot be shown (seeds)": int(counts.get(stats.TOO_FEW, 0)),
+                "no test": int(counts.get(stats.NO_TEST, 0) + counts.get(stats.NO_USABLE, 0)),
+                "seeds left out": int((group["excluded"].fillna("") != "").sum()),
                 "seeds": int(group["seeds"].max()),
+                "smallest p": float(group["smallest_p"].min()),
             }
         )
     return pd.DataFrame(rows)
 
 
+def confirmatory(tests: pd.DataFrame) -> pd.DataFrame:
+    """Singh & Liu's confirmatory tests, one family per net and entry set."""
+    if tests.empty or "role" not in tests:
+        return pd.DataFrame()
+    rows = tests[tests["role"] == "confirmatory"]
+    columns = [
+        "net", "entries", "sparsity", "methods", "claim", "seeds", "random_w1", "ablation_w1",
+        "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "verdict",
+    ]  # fmt: skip
+    return rows[columns].reset_index(drop=True)
+
+
 def similarity_to_dense(similarity: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataFrame:
     """Mean SVCCA over layers and seeds of each method's runs to the dense net of their seed, at
-    each net's analysis sparsity, beside the dense two-seed baseline."""
+    each net's analysis sparsity, beside the unmodified runs against the dense net of another
+    seed and the dense two-seed baseline."""
     if "comparison" not in similarity or similarity.empty:
         return pd.DataFrame()
-    to_dense = similarity[similarity["comparison"] == "dense"]
-    wanted = to_dense["net"].map(lambda n: round(float(sparsities.get(n, math.nan)), 4))
-    to_dense = to_dense[to_dense["sparsity"].round(4) == wanted]
+    wanted = similarity["net"].map(lambda n: round(float(sparsities.get(n, math.nan)), 4))
+    at = similarity[similarity["sparsity"].round(4) == wanted]
+    to_dense = at[at["comparison"] == "dense"]
     if to_dense.empty:
         return pd.DataFrame()
     table = to_dense.pivot_table(
         index=["net", "method"], columns="ablation", values="svcca", aggfunc="mean"
     )
-    table = table[[a for a in registry.ABLATIONS if a in table.columns]].reset_index()
+    table = table[[a for a in registry.ABLATIONS if a in table.columns]]
+    other = at[(at["comparison"] == "dense, other seed") & (at["ablation"] == "unmodified")]
+    if len(other):
+        cross = other.groupby(["net", "method"])["svcca"].mean()
+        table["unmodified vs dense of another seed"] = cross.reindex(table.index)
+    table = table.reset_index()
     baseline = similarity[similarity["method"] == "dense"].groupby("net")["svcca"].mean()
     table["dense vs dense"] = table["net"].map(baseline)
     return tables.sort_methods(table, ["net", "method"])
@@ -167,22 +198,38 @@ def study(
         ),
         "\n",
         heading("The claims, tested over seeds"),
-        "MtM: shuffling and reinitialising do not hurt (non-inferiority, margin "
-        f"{_margin(effects)} accuracy points), inverting hurts; Singh & Liu: random pruning moves "
-        "the trained weights farther (W1) than shuffling or reinitialising. Each family (one "
-        f'claim on one net) is Holm-corrected; "shown" means p < {stats.ALPHA} after '
-        "correction. With few seeds the exact test's smallest p is 2^-n "
+        "Each claim is one-sided at α = "
+        f"{stats.ALPHA:g}; every interval is the two-sided {100 * stats.CONFIDENCE:g}% t "
+        "interval, whose one end is the one-sided bound the test uses. Seeds are the unit of "
+        "evidence: the exact sign-flip test's smallest p is 2^-n "
         f"({stats.smallest_exact_p(len(seeds)):.3g} with {len(seeds)} "
-        f"seed{'s' if len(seeds) != 1 else ''}). "
-        "Every test: ablation_effects.md, distance_tests.md.\n\n",
-        table(verdict_counts(effects, ["net", "claim"]) if len(effects) else pd.DataFrame()),
+        f"seed{'s' if len(seeds) != 1 else ''}).\n\n",
+        "**MtM**, per method family: a method pruned at initialization loses nothing to "
+        f"shuffling or reinitialising (non-inferiority, margin {_margin(effects)} accuracy "
+        "points) and loses to inversion (GraSP: no claim, MtM found inversion does not hurt "
+        "it); MtM's benchmarks, pruned after training, lose to every ablation; random pruning "
+        "is the reference and makes no claim. Sparsity 0 is left out, and so is every seed "
+        "whose unmodified run is at chance, collapsed or diverged. Each claim on one net is a "
+        "family over its methods and sparsities, Holm-corrected; *smallest p* is the smallest "
+        "corrected p the design can reach with these seeds. Every test: ablation_effects.md."
+        "\n\n",
+        table(verdict_counts(effects) if len(effects) else pd.DataFrame()),
         "\n",
-        table(verdict_counts(tests, ["net", "claim"]) if len(tests) else pd.DataFrame()),
+        "**Singh & Liu**, confirmatory, one test per net and entry set at its Table 1 "
+        "sparsity: the per-seed mean over Table 1's methods of W1(random) − W1(shuffle) and of "
+        "W1(random) − W1(reinit), each by the exact sign-flip test; random pruning moves the "
+        "weights farther than both when both parts are shown (an intersection-union test: its "
+        "p is the larger of the two, no correction). *all*: pruned zeros included, as Table 1; "
+        "*unpruned*: each run's kept weights. Layers pruned to nothing in either run are left "
+        "out. Every other method and sparsity is exploratory (p and effect, no verdict): "
+        "distance_tests.md.\n\n",
+        table(confirmatory(tests)),
         "\n",
         heading("Pruned against dense representations"),
         "Mean SVCCA over layers and seeds of each method's trained runs to the dense net of the "
-        "same seed (Blakeney et al.), at each net's analysis sparsity, beside two dense nets of "
-        "different seeds.\n\n",
+        "same seed (Blakeney et al.), measured after BatchNorm and ReLU, at each net's analysis "
+        "sparsity; beside them the like-for-like baseline, the unmodified runs against the dense "
+        "net of another seed, and two dense nets of different seeds.\n\n",
         table(similarity_to_dense(similarity, sparsities)),
     ]
     return "".join(out)

@@ -216,6 +216,10 @@ def table1(distances: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataF
         & (chosen["entries"] == "all")
         & chosen["comparison"].isin(TABLE1_COMPARISONS)
     ]
+    if "collapsed" in chosen:
+        # a layer pruned to nothing in either run: with all entries its W1 compares zeros (0 when
+        # both are empty), so it is left out of the mean over layers (flagged_note names it)
+        chosen = chosen[~chosen["collapsed"].astype(bool)]
     if "tensor" not in chosen:
         chosen = chosen.assign(tensor="weight")
     frames = []
@@ -228,7 +232,7 @@ def table1(distances: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataF
             continue
         per_seed = (
             rows.groupby(["net", "method", "sparsity", "seed", "comparison"])["w1"]
-            .mean()  # the mean over layers (NaN-skipping: a collapsed layer has no distance)
+            .mean()  # the mean over layers (collapsed layers were left out above)
             .reset_index()
         )
         summary = per_seed.groupby(["net", "method", "sparsity", "comparison"])["w1"].agg(
@@ -271,12 +275,13 @@ def table1_markdown(table: pd.DataFrame) -> str:
 
 def flagged_note(runs: pd.DataFrame, sparsities: Mapping[str, float]) -> str:
     """Markdown lines under Table 1 naming the runs at its sparsities whose numbers are not what
-    they seem: a layer pruned to nothing (its distance is skipped in the mean over layers) or a
-    non-finite loss (its distances are NaN, so the cell shows none)."""
+    they seem: a layer pruned to nothing (left out of the mean over layers, in this run and in
+    the run it is compared with) or a non-finite loss (its distances are NaN, so the cell shows
+    none)."""
     at = _at(runs, sparsities)
     lines = []
     for flag, meaning in (
-        ("layer_collapse", "a layer with no weights left (skipped in the mean over layers)"),
+        ("layer_collapse", "a layer with no weights left (left out of the mean over layers)"),
         ("diverged", "a non-finite loss (no distances)"),
     ):
         flagged = at[at[flag].astype(bool)]

@@ -1,11 +1,12 @@
 """Effective paths, nodes and weights of a mask (Pham et al. 2023; docs/methods.md, "Effective
 paths and nodes").
 
-The exact mask-product definition, not the proxy of the NPB code (which sets biases to 1 and counts
-spatial positions): the mask alone defines a graph whose nodes are neurons (Linear) or channels
-(Conv2d). A convolution's edge i -> j carries as many parallel edges as K_ji has kept entries (the
-C_in x C_out count matrix of NPB's optimizer), BatchNorm, ReLU and pooling pass a channel through
-unchanged, and a residual connection is one more edge (the identity, or the shortcut's 1x1 conv).
+The exact mask-product definition, beside NPB's own procedure (:func:`npb_effective`, which sets
+every parameter, biases included, to 1 and counts spatial positions). In the exact one the mask
+alone defines a graph whose nodes are neurons (Linear) or channels (Conv2d). A convolution's edge
+i -> j carries as many parallel edges as K_ji has kept entries (the C_in x C_out count matrix of
+NPB's optimizer), BatchNorm, ReLU and pooling pass a channel through unchanged, and a residual
+connection is one more edge (the identity, or the shortcut's 1x1 conv).
 
 - paths: input-to-output paths whose edges are all kept, 1^T A_L ... A_1 1, reported as log10;
 - a kept weight is effective when it lies on at least one such path: some path reaches its input
@@ -57,8 +58,10 @@ class LayerTopology:
     out_channels: int
     effective_out_channels: int
     shortcut: bool
-    # NPB's count (Pham et al.'s code, measure_node_path): a non-shortcut convolution's input
+    # NPB's procedure (Pham et al.'s code, measure_node_path; :func:`npb_effective`): its
+    # effective weights, and its node count from them: a non-shortcut convolution's input
     # channels with an effective weight; a Linear's input and output features with one
+    npb_effective_weights: int = 0
     npb_layer_nodes: int = 0
     npb_layer_total: int = 0
 
@@ -92,6 +95,10 @@ class Topology:
     def npb_effective_nodes(self) -> int:
         """Nodes as NPB's code counts them (docs/papers.md, "Pham et al.")."""
         return sum(layer.npb_layer_nodes for layer in self.layers)
+
+    @property
+    def npb_effective_weights(self) -> int:
+        return sum(layer.npb_effective_weights for layer in self.layers)
 
     @property
     def npb_total_nodes(self) -> int:
@@ -161,6 +168,7 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
     if paths > 0:
         total.backward()
 
+    npb = npb_effective(model, mask, input_shape)
     layers = []
     for name, kept in mask.items():
         flow = flows[name]
@@ -172,7 +180,7 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
         )  # output nodes from which some path leaves
         shape = (-1, 1, 1, 1) if flow.conv else (-1, 1)
         on_path = kept.bool() & reaching.view(1, -1, *shape[2:]) & leaving.view(shape)
-        npb_nodes, npb_total = _npb_nodes(on_path, flow.conv, _is_shortcut(name))
+        npb_nodes, npb_total = _npb_nodes(npb[name], flow.conv, _is_shortcut(name))
         layers.append(
             LayerTopology(
                 layer=name,
@@ -182,6 +190,7 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
                 out_channels=kept.shape[0],
                 effective_out_channels=int((out_reached & leaving).sum()),
                 shortcut=_is_shortcut(name),
+                npb_effective_weights=int(npb[name].sum()),
                 npb_layer_nodes=npb_nodes,
                 npb_layer_total=npb_total,
             )
@@ -189,11 +198,48 @@ def measure(model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape) -> 
     return Topology(paths_log10=math.log10(paths) if paths > 0 else math.nan, layers=layers)
 
 
-def _npb_nodes(on_path: torch.Tensor, conv: bool, shortcut: bool) -> tuple[int, int]:
-    """NPB's node count of one layer from its effective weights: a convolution's input channels
-    with at least one (projection shortcuts are not counted); a Linear's input features and
-    output units with at least one. Counted at every layer that consumes a node, so a channel
-    that reaches the next convolution only through an identity shortcut counts there."""
+def npb_effective(
+    model: nn.Module, mask: Mapping[str, torch.Tensor], input_shape
+) -> dict[str, torch.Tensor]:
+    """The effective weights of ``mask`` as NPB's code finds them (Pham et al., measure_node_path):
+    a float64 copy of the real net in eval mode, every parameter set to 1 (biases and BatchNorm
+    beta too; BatchNorm's running statistics those of a fresh net, mean 0 and variance 1), the
+    pruned weights 0, one all-ones input of the full C x H x W shape; the sum of the outputs is
+    backpropagated, and a kept weight is effective when its gradient is not zero. Unlike the
+    exact definition, a unit fed only by a bias is alive, so the weights leaving it count, and
+    max-pooling passes gradient to one position of each window only."""
+    net = copy.deepcopy(model).to(torch.float64)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.fill_(1.0)
+        for module in net.modules():
+            if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
+                module.reset_running_stats()
+        parameters = dict(net.named_parameters())
+        for name, kept in mask.items():
+            parameters[name].copy_(kept.to(torch.float64))
+    net.eval()
+    channels, height, width = input_shape
+    ones = torch.ones((1, channels, height, width), dtype=torch.float64)
+    total = net(ones).sum()
+    if not torch.isfinite(total):
+        raise Unsupported("NPB's all-ones forward pass overflows float64 on this net")
+    total.backward()
+    return {
+        name: kept.bool() & (parameters[name].grad != 0)
+        if parameters[name].grad is not None
+        else torch.zeros_like(kept, dtype=torch.bool)
+        for name, kept in mask.items()
+    }
+
+
+def _npb_nodes(effective: torch.Tensor, conv: bool, shortcut: bool) -> tuple[int, int]:
+    """NPB's node count of one layer from its effective weights (:func:`npb_effective`): a
+    convolution's input channels with at least one (projection shortcuts are not counted); a
+    Linear's input features and output units with at least one. Counted at every layer that
+    consumes a node, so a channel that reaches the next convolution only through an identity
+    shortcut counts there."""
+    on_path = effective
     if conv:
         if shortcut:
             return 0, 0
@@ -307,5 +353,5 @@ def group_rows(
 
 SUMMARY = (
     "paths_log10", "effective_nodes", "total_nodes", "npb_effective_nodes", "npb_total_nodes",
-    "effective_weights", "kept_weights", "effective_sparsity",
+    "effective_weights", "npb_effective_weights", "kept_weights", "effective_sparsity",
 )  # fmt: skip

@@ -26,18 +26,32 @@ def test_compare_runs_with_and_without_the_pruned_zeros():
     m_b = {"l": torch.tensor([[True, False], [False, True]])}
     rows = distances.compare_runs(w_a, m_a, w_b, m_b, ["l"])
     # all entries: {0, 0, 1, 2} against {0, 0, 3, 5}: (0 + 0 + 2 + 3) / 4
-    expected = {"layer": "l", "tensor": "weight", "entries": "all", "w1": pytest.approx(1.25)}
+    expected = {
+        "layer": "l", "tensor": "weight", "collapsed": False, "entries": "all",
+        "w1": pytest.approx(1.25),
+    }  # fmt: skip
     assert rows[0] == expected
     # each run's own kept entries: {1, 2} against {3, 5}: (2 + 3) / 2
     assert rows[1] == {**expected, "entries": "unpruned", "w1": pytest.approx(2.5)}
     # an emptied layer has no kept entries: NaN, not a number made of nothing
     empty = {"l": torch.zeros(2, 2, dtype=torch.bool)}
     assert math.isnan(distances.compare_runs(w_a, empty, w_b, empty, ["l"])[1]["w1"])
+    # collapsed in either run: flagged on both rows (with all entries W1 compares zeros)
+    one_empty = distances.compare_runs(w_a, m_a, w_b, empty, ["l"])
+    assert [row["collapsed"] for row in one_empty] == [True, True]
     # a tensor outside the masks (BatchNorm gamma): one row, the whole tensor
     gamma = {"bn.weight": torch.tensor([0.0, 1.0])}
     other = {"bn.weight": torch.tensor([1.0, 2.0])}
     rows = distances.compare_runs(gamma, m_a, other, m_b, ["bn.weight"])
-    assert rows == [{"layer": "bn.weight", "tensor": "bn_gamma", "entries": "all", "w1": 1.0}]
+    assert rows == [
+        {
+            "layer": "bn.weight",
+            "tensor": "bn_gamma",
+            "collapsed": False,
+            "entries": "all",
+            "w1": 1.0,
+        }
+    ]
 
 
 def test_the_notebooks_layer_set_adds_every_other_weight_tensor():

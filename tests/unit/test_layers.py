@@ -9,9 +9,9 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src" / "pai"
 # the layers of docs/design.md, lowest first; a module may import from lower layers only
 LAYERS = [
-    ["seeds", "storage", "registry", "grid", "optim", "stats", "paper", "plugins", "pipeline",
-     "capture", "packing"],
-    ["study", "data", "tables", "plots", "distances", "topology"],
+    ["seeds", "storage", "registry", "grid", "optim", "paper", "plugins", "pipeline", "capture",
+     "packing"],
+    ["study", "data", "tables", "plots", "distances", "topology", "stats"],
     ["nets", "summary"],
     ["masks"],
     ["scoring", "ablations", "lottery", "training"],

@@ -54,6 +54,23 @@ def test_training_keys_are_train_configs():
     assert set(registry.TRAINING_KEYS) | set(registry.OPTIONAL_TRAINING_KEYS) <= fields
 
 
+def test_each_method_is_tested_with_the_claims_mtm_made_for_its_family():
+    expected = {name: method.claim_settings() for name, method in registry.METHODS.items()}
+    at_init = {"shuffle": "no worse", "reinit": "no worse", "invert": "worse"}
+    for name in ("magnitude", "snip", "graspabs", "synflow"):
+        assert expected[name] == {"family": "init", "expected": at_init}
+    # MtM: inverting GraSP does not hurt, so its inversion is described, not tested
+    assert expected["grasp"] == {"family": "init", "expected": {**at_init, "invert": "descriptive"}}
+    # the benchmarks, pruned after training: every ablation hurts
+    for name in ("magnitude_trained", "lottery"):
+        assert expected[name]["family"] == "after_training"
+        assert set(expected[name]["expected"].values()) == {"worse"}
+    assert set(expected["random"]["expected"].values()) == {"descriptive"}
+    # a method that declares a family is tested with that family's claims
+    declared = registry.Method("mine", "x.py:f", "", family="after_training")
+    assert declared.expected("reinit") == "worse"
+
+
 def test_methods_are_ordered_by_group():
     order = registry.ordered_methods(["lottery", "snip", "random", "mine", "magnitude_trained"])
     assert order == ["random", "snip", "magnitude_trained", "lottery", "mine"]
@@ -85,6 +102,7 @@ def test_the_schema_lists_no_names_of_its_own():
             s for s in registry.SCHEDULES if s != "lottery"
         ),
         tuple(plugin["properties"]["group"]["enum"]): tuple(registry.METHOD_GROUPS),
+        tuple(plugin["properties"]["family"]["enum"]): tuple(registry.FAMILIES),
     }
     for key, expected in allowed.items():
         assert key == expected

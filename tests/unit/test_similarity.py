@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from pai import nets, similarity
+from pai import grid, nets, similarity
 
 
 @pytest.fixture
@@ -93,3 +93,77 @@ def test_non_finite_activations_give_nan_not_an_error(acts):
     by_layer = {row["layer"]: row for row in rows}
     assert np.isnan(by_layer["fc"]["svcca"]) and np.isnan(by_layer["fc"]["cka"])
     assert by_layer["conv"]["cka"] == pytest.approx(1.0)
+
+
+def test_measured_after_batchnorm_and_relu_where_blakeney_et_al_measure():
+    model = nets.build_net("resnet20", (3, 8, 8), 10, seed=0)
+    layers = similarity.compared_layers(nets.prunable_names(model))
+    points = similarity.measurement_points(model, layers, built_in=True)
+    assert points["conv"] == ("bn", True)  # the stem: ReLU(BN(conv))
+    assert points["blocks.0.conv1"] == ("blocks.0.bn1", True)
+    assert points["blocks.0.conv2"] == ("blocks.0", False)  # the block's output, ReLU'd already
+    assert points["fc"] == ("fc", False)  # the logits
+    lenet = nets.build_net("lenet300", (1, 8, 8), 10, seed=0)
+    lenet_layers = similarity.compared_layers(nets.prunable_names(lenet))
+    assert similarity.measurement_points(lenet, lenet_layers, built_in=True) == {
+        "fc_layers.0": ("fc_layers.0", True),
+        "fc_layers.1": ("fc_layers.1", True),
+        "fc": ("fc", False),
+    }
+    # a plugin net's layers are measured at their own outputs
+    assert similarity.measurement_points(lenet, lenet_layers, built_in=False)["fc_layers.0"] == (
+        "fc_layers.0",
+        False,
+    )
+    images = torch.randn(40, 3, 8, 8)
+    acts = similarity.activations(model, images, layers, points=points)
+    assert (acts["blocks.0.conv1"] >= 0).all() and (acts["blocks.8.conv2"] >= 0).all()
+
+
+def test_a_channel_rescaled_before_batchnorm_is_the_same_representation():
+    # one VGG-16 channel's filter and bias times 50, its BatchNorm statistics with it: the net
+    # computes the same function, and the similarity after BatchNorm says so; measured before
+    # BatchNorm (the conv's own output) the rescaled channel dominates the SVD and CKA
+    model = nets.build_net("vgg16", (3, 16, 16), 10, seed=0)
+    model.eval()
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.normal_(0, 0.1, generator=generator)
+                module.running_var.uniform_(0.5, 2.0, generator=generator)
+    scaled = nets.build_net("vgg16", (3, 16, 16), 10)
+    scaled.load_state_dict(model.state_dict())
+    scaled.eval()
+    with torch.no_grad():
+        conv, bn = scaled.layers[0].conv, scaled.layers[0].bn
+        conv.weight[5] *= 50
+        conv.bias[5] *= 50
+        bn.running_mean[5] *= 50
+        bn.running_var[5] *= 50**2
+    images = torch.randn(300, 3, 16, 16, generator=generator)
+    assert torch.allclose(model(images), scaled(images), atol=1e-4)
+    layer = ["layers.0.conv"]
+    after = similarity.measurement_points(model, layer, built_in=True)
+    a = similarity.activations(model, images, layer, points=after)["layers.0.conv"]
+    b = similarity.activations(scaled, images, layer, points=after)["layers.0.conv"]
+    assert similarity.linear_cka(a, b) == pytest.approx(1.0, abs=1e-6)
+    assert similarity.svcca(a, b) == pytest.approx(1.0, abs=1e-6)
+    raw_a = similarity.activations(model, images, layer)["layers.0.conv"]
+    raw_b = similarity.activations(scaled, images, layer)["layers.0.conv"]
+    assert similarity.linear_cka(raw_a, raw_b) < 0.9
+
+
+def test_pruned_runs_are_compared_with_the_dense_net_of_another_seed_too(acts):
+    rows = similarity.group_rows(
+        {"net": "n", "sparsity": 0.5, "seed": 0},
+        [("snip", "unmodified"), ("snip", "shuffle")],
+        lambda run: {"fc": acts},
+        dense={"fc": acts},
+        dense_other_seed={"fc": acts[::-1].copy()},
+    )
+    comparisons = [row["comparison"] for row in rows]
+    assert comparisons.count("dense") == 2 and comparisons.count("dense, other seed") == 2
+    # the partner seed: the next one, the first after the last, none with one seed
+    assert [grid.other_seed(s, [4, 0, 2]) for s in (0, 2, 4)] == [2, 4, 0]
+    assert grid.other_seed(3, [3]) is None

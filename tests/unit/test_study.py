@@ -170,6 +170,10 @@ def test_plugin_methods_join_the_registry(tmp_path):
         != before
     )
     assert found.grid_methods == ["random", "mine"]
+    # a plugin is tested as a method at initialization unless it declares its family
+    assert found.methods["mine"].tested_as == "init"
+    declared = Study(with_plugin_method(tmp_path, GOOD, family="after_training"), base=tmp_path)
+    assert declared.methods["mine"].expected("shuffle") == "worse"
 
 
 @pytest.mark.parametrize(

@@ -29,13 +29,49 @@ def test_mlp_counted_by_hand():
     assert (last.kept, last.effective_weights, last.effective_out_channels) == (3, 2, 2)
     assert result.effective_nodes == 4 and result.total_nodes == 5
     assert result.effective_sparsity == pytest.approx(1 - 5 / 12)
-    # NPB's count: each Linear's inputs and outputs with an effective weight: first layer i0, i1
-    # in and h0, h1 out; last layer h0, h1 in and o0, o1 out
+    # NPB's procedure: h2, fed by its bias alone, is alive, so h2-o0 is effective too; its count
+    # is each Linear's inputs and outputs with an effective weight: first layer i0, i1 in and
+    # h0, h1 out; last layer h0, h1, h2 in and o0, o1 out
+    assert [layer.npb_effective_weights for layer in result.layers] == [3, 3]
     assert [(layer.npb_layer_nodes, layer.npb_layer_total) for layer in result.layers] == [
         (4, 5),
-        (4, 5),
+        (5, 5),
     ]
-    assert (result.npb_effective_nodes, result.npb_total_nodes) == (8, 10)
+    assert (result.npb_effective_nodes, result.npb_total_nodes) == (9, 10)
+
+
+def _three_layer_mlp(bias: bool):
+    return torch.nn.Sequential(
+        torch.nn.Flatten(),
+        torch.nn.Linear(2, 2, bias=bias),
+        torch.nn.ReLU(),
+        torch.nn.Linear(2, 2, bias=bias),
+        torch.nn.ReLU(),
+        torch.nn.Linear(2, 1, bias=bias),
+    )
+
+
+def test_npb_procedure_on_a_hand_built_three_layer_mlp():
+    # 2 inputs -> 2 -> 2 -> 1. Kept: i0-a0; a0-b0, a1-b1; b0-y, b1-y. a1 has no kept input.
+    mask = {
+        "1.weight": torch.tensor([[1, 0], [0, 0]], dtype=torch.bool),
+        "3.weight": torch.tensor([[1, 0], [0, 1]], dtype=torch.bool),
+        "5.weight": torch.tensor([[1, 1]], dtype=torch.bool),
+    }
+    result = topology.measure(_three_layer_mlp(bias=True), mask, (2, 1, 1))
+    # exact: one path i0-a0-b0-y; its 3 weights are effective, its 3 non-input nodes too
+    assert result.paths_log10 == pytest.approx(0.0)
+    assert (result.effective_weights, result.effective_nodes) == (3, 3)
+    # NPB's procedure (all parameters 1, biases too, all-ones input, gradient of the output sum):
+    # a1 = relu(0 + 1) = 1 is alive through its bias, so a1-b1 and b1-y have nonzero gradients:
+    # 1 + 2 + 2 = 5 effective weights; nodes per Linear, inputs + outputs with one:
+    # (i0 + a0) + (a0, a1 + b0, b1) + (b0, b1 + y) = 2 + 4 + 3 = 9
+    assert [layer.npb_effective_weights for layer in result.layers] == [1, 2, 2]
+    assert (result.npb_effective_weights, result.npb_effective_nodes) == (5, 9)
+    # without biases nothing feeds a1, and NPB's procedure finds the exact effective weights
+    plain = topology.measure(_three_layer_mlp(bias=False), mask, (2, 1, 1))
+    assert plain.npb_effective_weights == plain.effective_weights == 3
+    assert plain.npb_effective_nodes == 6  # (i0 + a0) + (a0 + b0) + (b0 + y)
 
 
 def test_weight_into_a_dead_end_is_not_effective():
@@ -116,10 +152,18 @@ def test_resnet_block_projection_shortcut():
 
 @pytest.mark.parametrize("arch", ["lenet300", "resnet20", "vgg16"])
 def test_dense_mask_every_weight_and_node_is_effective(arch):
-    shape = (1, 8, 8) if arch == "lenet300" else (3, 8, 8)
+    shape = (1, 8, 8) if arch == "lenet300" else (3, 16, 16)  # VGG-16 pools four times
     model = nets.build_net(arch, shape, 10, seed=0)
     dense = masks.ones_mask(model)
     result = topology.measure(model, dense, shape)
+    if arch != "vgg16":
+        assert result.npb_effective_weights == result.total_weights  # NPB agrees on a dense mask
+    else:
+        # NPB's procedure counts spatial positions: on 16 x 16 images VGG-16's last convolutions
+        # see 1 x 1 maps, where the 8 outer taps of each 3 x 3 kernel touch only the padding and
+        # get no gradient; our exact count has them all
+        last = next(layer for layer in result.layers if layer.layer.startswith("layers.16"))
+        assert last.npb_effective_weights == last.total // 9
     assert result.effective_weights == result.total_weights
     assert result.effective_nodes == result.total_nodes
     assert result.effective_sparsity == 0.0

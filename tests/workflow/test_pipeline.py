@@ -108,10 +108,23 @@ def test_analysis_tables_are_written(smoke_run):
     assert len(similarity[similarity["net"] == "resnet20-synthetic"]["layer"].unique()) == 20
     tests = pd.read_parquet(tables / "distance_tests.parquet")
     assert set(tests["claim"]) == {"W1(random) > W1(shuffle)", "W1(random) > W1(reinit)"}
+    # Singh & Liu: one confirmatory family per net and entry set, over Table 1's methods here
+    confirmatory = tests[tests["role"] == "confirmatory"]
+    assert len(confirmatory) == 2 * 2 * 2 and set(confirmatory["methods"]) == {"snip, synflow"}
+    assert set(confirmatory["verdict"]) == {"no test (one seed)"}
+    assert set(tests.loc[tests["role"] == "exploratory", "verdict"]) == {"exploratory"}
     effects = pd.read_parquet(tables / "ablation_effects.parquet")
     assert set(effects["ablation"]) == {"shuffle", "reinit", "invert"}
-    assert (effects["seeds"] == 1).all() and effects["ci_low"].isna().all()  # one seed: no CI
-    assert set(effects["verdict"]) == {"no test (one seed)"} and effects["p_value"].isna().all()
+    # one seed: no interval, no test; random pruning is the reference and makes no claim
+    assert effects["ci_low"].isna().all() and effects["p_value"].isna().all()
+    claims = effects.drop_duplicates(["method", "ablation"]).set_index(["method", "ablation"])
+    assert set(claims.loc["random", "verdict"]) == {"descriptive (no claim)"}
+    assert claims.loc[("snip", "shuffle"), "expected"] == "no worse"
+    assert claims.loc[("lottery", "shuffle"), "claim"] == "shuffle worse than unmodified"
+    tested = effects[effects["method"] != "random"]
+    assert set(tested["verdict"]) <= {
+        "no test (one seed)", "no test (unmodified at chance or collapsed)"
+    }  # fmt: skip
     versus = (tables / "table1_vs_paper.md").read_text()
     assert (
         "| LeNet-MNIST | snip | lenet300-digits (digits, 3 epochs, sparsity 0.75) | "
@@ -180,6 +193,9 @@ def test_report_embeds_every_figure_with_its_caption_and_opens_on_the_study(smok
     # the first page: what was run and what it found, not a diagram of every job
     study = (smoke_run / "results/tables/study.md").read_text()
     assert "## What was run" in study and "## The claims, tested over seeds" in study
+    # the verdicts by family, the benchmarks tested for "worse"
+    assert "| pruned at initialization | shuffle no worse than unmodified" in study
+    assert "| pruned after training (MtM's benchmarks) | shuffle worse than unmodified" in study
     assert ("What was run" in html and "MtM&#x27;s matching sparsities" in html) or (
         "MtM's matching sparsities" in html
     )
@@ -205,8 +221,10 @@ def test_adding_a_seed_plans_only_the_new_runs(smoke_run):
     grid = yaml.safe_load((REPO / "presets/smoke.yaml").read_text())["grid"]
     grid["seeds"] = [0, 1]
     args = _override(smoke_run, "two_seeds", yaml.safe_dump({"grid": grid}))
-    # a second seed also brings the dense baseline of the similarity analysis, per net
-    dense = {"dense_similarity": 2}
+    # a second seed also brings the dense baseline of the similarity analysis, per net, and
+    # seed 0's similarity job reruns too: its runs are now also compared with seed 1's dense net
+    # (the like-for-like partner of that baseline)
+    dense = {"dense_similarity": 2, "compute_similarity": 2 * PER_SEED_RULES["compute_similarity"]}
     assert planned_jobs(smoke_run, *args) == {**PER_SEED_RULES, **dense, **DOWNSTREAM}
 
 

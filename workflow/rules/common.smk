@@ -8,8 +8,8 @@
 import re
 from pathlib import Path
 
-from pai import registry
-from pai.grid import file_key, lottery_label, lottery_round
+from pai import paper, registry
+from pai.grid import file_key, lottery_label, lottery_round, other_seed
 from pai.study import Study
 
 # Checks the whole config (schema, names, plugins, settings) and reports every problem at once,
@@ -142,6 +142,26 @@ def paper_nets():
     }
 
 
+def method_claims():
+    """Each grid method's family and what MtM claims each ablation does to it."""
+    return {name: STUDY.methods[name].claim_settings() for name in STUDY.grid_methods}
+
+
+def chance_accuracies():
+    """1 / classes of each grid net's dataset (None where the classes are known only once the
+    data is loaded): a run at or near it learned nothing."""
+    chance = {}
+    for name in STUDY.nets:
+        classes = STUDY.dataset_shape(STUDY.grid_net(name).dataset)["classes"]
+        chance[name] = 1 / classes if classes else None
+    return chance
+
+
+def table1_methods():
+    """The methods of Singh & Liu's Table 1 (their confirmatory test's mean)."""
+    return list(paper.TABLE1_METHODS)
+
+
 def dense_seeds(wildcards):
     return net_of(wildcards).seeds
 
@@ -231,9 +251,15 @@ def group_files(kinds):
 
 
 def similarity_inputs(wildcards):
-    """The group's trained runs, the dense net of the same seed, and the test images."""
+    """The group's trained runs, the dense nets of the same seed and of another seed (where the
+    net has more than one), and the test images."""
     inputs = group_files(["trained"])(wildcards)
     inputs["dense"] = fill(rules.train_dense.output.trained, wildcards)
+    other = other_seed(int(wildcards.seed), net_of(wildcards).seeds)
+    if other is not None:
+        inputs["dense_other_seed"] = fill(
+            rules.train_dense.output.trained, wildcards, seed=other
+        )
     inputs["dataset"] = dataset_tensors(wildcards)
     return inputs
 

@@ -28,6 +28,10 @@ rule compute_statistics:
     params:
         # accuracy points -> a difference of accuracies (fractions)
         margin=config["analysis"]["noninferiority_margin"] / 100,
+        claims=method_claims(),
+        chance=chance_accuracies(),
+        sparsities=STUDY.analysis_sparsities(),
+        table1_methods=table1_methods(),
     script:
         "../scripts/compute_statistics.py"
 

@@ -1,6 +1,6 @@
 """compute_similarity: per-layer SVCCA and linear CKA of every trained run of one (net, sparsity,
-seed) against its reference (the pairs of compute_distances), and against the dense net trained
-from the same seed."""
+seed) against its reference (the pairs of compute_distances), against the dense net trained from
+the same seed, and against the dense net of another seed."""
 
 import pandas as pd
 
@@ -17,6 +17,11 @@ rows = similarity.group_rows(
     runs,
     lambda run: probe.activations(inputs[grid.file_key("trained", *run)]),
     dense=probe.activations(inputs.dense),
+    dense_other_seed=(
+        probe.activations(inputs.dense_other_seed)
+        if getattr(inputs, "dense_other_seed", None)
+        else None
+    ),
 )
 storage.write_parquet(pd.DataFrame(rows, columns=similarity.COLUMNS), snakemake.output.similarity)
 pipeline.end_job()

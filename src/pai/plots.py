@@ -489,13 +489,13 @@ def training_curves(histories: pd.DataFrame, sparsities: Mapping[str, float]):
 TOPOLOGY_MEASURES = {
     "log10 effective paths": ("paths_log10", None),
     "effective nodes (share, exact)": ("effective_nodes", "total_nodes"),
-    "effective nodes (share, NPB's count)": ("npb_effective_nodes", "npb_total_nodes"),
+    "effective nodes (share, NPB's procedure)": ("npb_effective_nodes", "npb_total_nodes"),
 }
 
 
 def topology(table: pd.DataFrame):
     """Effective paths (log10) and the share of effective nodes, by our exact definition and by
-    NPB's count, against weights remaining; the unmodified mask beside its shuffle (Pham et al.:
+    NPB's procedure, against weights remaining; the unmodified mask beside its shuffle (Pham et al.:
     shuffling restores width)."""
     runs = table.drop_duplicates(["net", "method", "sparsity", "seed", "ablation"]).copy()
     runs = runs[runs["ablation"].isin(["unmodified", "shuffle"])]

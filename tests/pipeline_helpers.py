@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ["Snakefile", "config.yaml", "workflow", "presets", "src", "envs", "slurm", "examples"]
+COPIED = [
+    "Snakefile", "config.yaml", "workflow", "presets", "src", "envs", "slurm", "examples",
+    "profiles",
+]  # fmt: skip
 
 
 def make_workdir(path: Path) -> Path:

@@ -155,6 +155,9 @@ class Figure:
     function: str
     paper: str  # the study it belongs to (the report groups figures by it)
     needs_sparsity: bool = False  # drawn at each net's analysis sparsity
+    # what it shows and the claim it answers: the report lists it by these (labels)
+    shows: str = ""
+    claim: str = ""
 
 
 def _by_name(*entries):
@@ -349,18 +352,58 @@ COMPARISONS = (*(name for name in ABLATIONS if name != "unmodified"), "random")
 _MTM, _SINGH = "Frankle et al. 2021 (MtM)", "Singh & Liu 2021"
 _PHAM, _BLAKENEY = "Pham et al. 2023", "Blakeney et al. 2020"
 FIGURES = _by_name(
-    Figure("accuracy", "runs", "pai.plots:accuracy_vs_sparsity", _MTM),
-    Figure("ablations", "runs", "pai.plots:ablations", _MTM),
-    Figure("ablation_effects", "ablation_effects", "pai.plots:ablation_effects", _MTM),
-    Figure("channel_sparsity", "channels", "pai.plots:channel_sparsity", _MTM, True),
-    Figure("layer_density", "layers", "pai.plots:layer_density", _MTM, True),
-    Figure("training_curves", "histories", "pai.plots:training_curves", _MTM, True),
-    Figure("distances", "distances", "pai.plots:distances_per_layer", _SINGH, True),
-    Figure("topology", "topology", "pai.plots:topology", _PHAM),
-    Figure("similarity_svcca", "similarity", "pai.plots:similarity_svcca", _BLAKENEY, True),
-    Figure("similarity_cka", "similarity", "pai.plots:similarity_cka", _BLAKENEY, True),
-    Figure("similarity_dense", "similarity", "pai.plots:similarity_dense", _BLAKENEY),
-)
+    Figure(
+        "accuracy", "runs", "pai.plots:accuracy_vs_sparsity", _MTM,
+        shows="accuracy against weights remaining",
+        claim="methods at initialization beat random pruning, below the benchmarks",
+    ),
+    Figure(
+        "ablations", "runs", "pai.plots:ablations", _MTM,
+        shows="accuracy of each ablation",
+        claim="shuffle and reinit keep accuracy, invert loses it",
+    ),
+    Figure(
+        "ablation_effects", "ablation_effects", "pai.plots:ablation_effects", _MTM,
+        shows="ablation minus unmodified, paired by seed",
+        claim="shuffle and reinit no worse, invert worse (per family)",
+    ),
+    Figure(
+        "channel_sparsity", "channels", "pai.plots:channel_sparsity", _MTM, True,
+        shows="per-channel sparsity", claim="how masks spread over neurons and channels",
+    ),
+    Figure(
+        "layer_density", "layers", "pai.plots:layer_density", _MTM, True,
+        shows="density per layer", claim="the layerwise budget shuffling keeps",
+    ),
+    Figure(
+        "training_curves", "histories", "pai.plots:training_curves", _MTM, True,
+        shows="training curves", claim="runs converged (or where they diverged)",
+    ),
+    Figure(
+        "distances", "distances", "pai.plots:distances_per_layer", _SINGH, True,
+        shows="W1 per layer (figures 1-2)",
+        claim="shuffle and reinit stay close, random pruning moves far",
+    ),
+    Figure(
+        "topology", "topology", "pai.plots:topology", _PHAM,
+        shows="effective paths and nodes",
+        claim="methods trade paths for nodes; shuffle restores width",
+    ),
+    Figure(
+        "similarity_svcca", "similarity", "pai.plots:similarity_svcca", _BLAKENEY, True,
+        shows="SVCCA per layer to the unmodified net",
+        claim="ablated nets keep their representations",
+    ),
+    Figure(
+        "similarity_cka", "similarity", "pai.plots:similarity_cka", _BLAKENEY, True,
+        shows="linear CKA per layer to the unmodified net",
+        claim="ablated nets keep their representations",
+    ),
+    Figure(
+        "similarity_dense", "similarity", "pai.plots:similarity_dense", _BLAKENEY,
+        shows="SVCCA to the dense net", claim="pruned nets keep the dense net's representations",
+    ),
+)  # fmt: skip
 PAPERS = (_MTM, _SINGH, _BLAKENEY, _PHAM)
 
 

@@ -273,7 +273,7 @@ def ablation_effects(
     if not rows:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     frame = _holm_verdicts(pd.DataFrame(rows), ["net", "claim"])
-    return frame[EFFECT_COLUMNS].sort_values([*KEYS, "ablation"], ignore_index=True)
+    return _in_order(frame[EFFECT_COLUMNS], ["net", "method", "sparsity", "ablation"])
 
 
 # ----------------------------------------------------------------------------- Singh & Liu
@@ -415,11 +415,18 @@ def distance_tests(
         frame.loc[family.index, "p_adjusted"] = p
         frame.loc[family.index, "smallest_p"] = smallest
         frame.loc[family.index, "verdict"] = NO_TEST if math.isnan(p) else _verdict(p, smallest)
-    frame = frame[TEST_COLUMNS]
-    order = frame["role"].map({"confirmatory": 0, EXPLORATORY: 1})
-    return (
-        frame.assign(_order=order)
-        .sort_values(["_order", "entries", *KEYS, "claim"])
-        .drop(columns="_order")
-        .reset_index(drop=True)
-    )
+    return _in_order(frame[TEST_COLUMNS], ["role", "entries", "net", "method", "sparsity", "claim"])
+
+
+def _in_order(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Rows sorted by ``by``: confirmatory tests first, methods in the figures' order (random, at
+    initialization, the benchmarks, plugins), ablations as the registry lists them."""
+    methods = registry.ordered_methods(frame["method"].unique())
+    orders = {
+        "role": {"confirmatory": 0, EXPLORATORY: 1},
+        "method": {name: index for index, name in enumerate(methods)},
+        "ablation": {name: index for index, name in enumerate(registry.ABLATIONS)},
+    }
+    return frame.sort_values(
+        by, key=lambda c: c.map(orders[c.name]) if c.name in orders else c, kind="stable"
+    ).reset_index(drop=True)

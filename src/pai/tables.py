@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -266,11 +266,14 @@ def sort_methods(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return frame.sort_values(by, key=key).reset_index(drop=True)
 
 
-def table1_markdown(table: pd.DataFrame) -> str:
-    """Table 1 as markdown: the default layer set (the other one is in table1.csv and beside the
+def table1_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 as shown: the default layer set (the other one is in table1.csv and beside the
     paper in table1_vs_paper.md)."""
-    shown = table[table["layer_set"] == "weights"].drop(columns=["layer_set"])
-    return markdown(shown)
+    return table[table["layer_set"] == "weights"].drop(columns=["layer_set"])
+
+
+def table1_markdown(table: pd.DataFrame) -> str:
+    return markdown(table1_shown(table))
 
 
 def flagged_note(runs: pd.DataFrame, sparsities: Mapping[str, float]) -> str:
@@ -307,3 +310,120 @@ def markdown(frame: pd.DataFrame, digits: int = 4) -> str:
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body]) + "\n"
+
+
+# ------------------------------------------------------------------ tables for people (report)
+
+# How a column is shown in the report's HTML tables: accuracy (a fraction) as a percentage or a
+# difference in percentage points with one decimal, W1 with three significant figures, p-values
+# in the usual form. The .md and .parquet files keep every digit.
+PEOPLE_FORMATS: Mapping[str, Callable[[float], str]] = {
+    "percent": lambda v: f"{100 * v:.1f}",
+    "points": lambda v: f"{100 * v:+.1f}" if v else "0.0",
+    "w1": lambda v: f"{v:.3g}",
+    "p": lambda v: "< 0.001" if v < 0.001 else f"{v:.3f}",
+    "sparsity": lambda v: f"{v:g}",
+    "number": lambda v: f"{v:.2f}",
+}
+UNITS = {"percent": " (%)", "points": " (points)"}
+# headers people read, where the column's name is not one already
+HEADERS = {
+    "ci_low": "interval, low",
+    "ci_high": "interval, high",
+    "p_value": "p",
+    "p_adjusted": "p, adjusted",
+    "smallest_p": "smallest p",
+    "cohens_dz": "Cohen's d_z",
+    "random_w1": "W1 random",
+    "ablation_w1": "W1 ablation",
+    "share_layers_random_larger": "layers where random is farther",
+    "collapsed_layers": "layers left out (collapsed)",
+    "dense_std": "dense s.d.",
+    "dense_seeds": "dense seeds",
+    "benchmarks_run": "benchmarks run",
+}
+
+
+def for_people(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` as strings people read: each column in ``kinds`` formatted as its kind
+    (:data:`PEOPLE_FORMATS`), missing values as a dash, and human headers with their unit."""
+    shown = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        kind = kinds.get(column)
+        values = frame[column]
+        if kind is not None:
+            text = [
+                "–" if value is None or (isinstance(value, float) and math.isnan(value))
+                else PEOPLE_FORMATS[kind](float(value))
+                for value in values
+            ]  # fmt: skip
+        else:
+            text = ["–" if isinstance(v, float) and math.isnan(v) else str(v) for v in values]
+        header = HEADERS.get(column, column.replace("_", " ")) + UNITS.get(kind or "", "")
+        shown[header] = text
+    return shown
+
+
+REPORT_STYLE = (
+    "body{font-family:system-ui,sans-serif;font-size:14px;color:#1e293b;margin:12px}"
+    "table{border-collapse:collapse}th,td{padding:4px 8px;border-bottom:1px solid #cbd5e1;"
+    "text-align:left;vertical-align:top}th{background:#f1f5f9}td{font-variant-numeric:"
+    "tabular-nums}code{font-size:13px}"
+)
+
+
+def html_page(title: str, markdown_text: str) -> str:
+    """A self-contained HTML page of ``markdown_text`` (GitHub-style tables), as the report shows
+    it in the page."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown_text)
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{REPORT_STYLE}</style></head><body><h2>{title}</h2>{body}</body></html>\n"
+    )
+
+
+def html_table(
+    title: str,
+    frame: pd.DataFrame,
+    kinds: Mapping[str, str],
+    notes: str = "",
+    columns: Sequence[str] | None = None,
+) -> str:
+    """``frame`` for people (:func:`for_people`; ``columns`` of it) as an HTML page, markdown
+    ``notes`` below it."""
+    if columns is not None:
+        frame = frame[[c for c in columns if c in frame]]
+    table = markdown(for_people(frame, kinds)) if len(frame) else "(nothing in this grid)\n"
+    return html_page(title, table + notes)
+
+
+# the columns of each report table people read (the claim names the ablation and its margin),
+# and their kinds
+EFFECT_SHOWN = [
+    "net", "method", "sparsity", "regime", "family", "claim", "seeds", "excluded", "difference",
+    "ci_low", "ci_high", "test", "p_value", "p_adjusted", "smallest_p", "verdict",
+]  # fmt: skip
+TEST_SHOWN = [
+    "role", "entries", "net", "method", "sparsity", "claim", "seeds", "random_w1", "ablation_w1",
+    "difference", "ci_low", "ci_high", "cohens_dz", "p_value", "p_adjusted", "smallest_p",
+    "verdict", "collapsed_layers",
+]  # fmt: skip
+EFFECT_KINDS = {
+    "sparsity": "sparsity", "difference": "points", "ci_low": "points", "ci_high": "points",
+    "margin": "points", "p_value": "p", "p_adjusted": "p", "smallest_p": "p",
+}  # fmt: skip
+TEST_KINDS = {
+    "sparsity": "sparsity", "random_w1": "w1", "ablation_w1": "w1", "difference": "w1",
+    "ci_low": "w1", "ci_high": "w1", "cohens_dz": "number", "p_value": "p", "p_adjusted": "p",
+    "smallest_p": "p", "share_layers_random_larger": "percent",
+}  # fmt: skip
+MATCHING_KINDS = {
+    "dense_accuracy": "percent", "dense_std": "percent", "matching_sparsity": "sparsity",
+    "benchmark_accuracy": "percent",
+}  # fmt: skip
+TABLE1_KINDS = {
+    "sparsity": "sparsity",
+    **{name: "w1" for c in TABLE1_COMPARISONS for name in (c, f"{c}_std")},
+}

@@ -188,8 +188,13 @@ def test_report_embeds_every_figure_with_its_caption_and_opens_on_the_study(smok
         # filed under its paper
         listed = [path for sub in categories[figure.paper].values() for path in sub]
         assert f"results/figures/{name}.png" in listed, name
-    for table in ("table1.md", "table1_vs_paper.md", "distance_tests.md", "study.rst"):
+    # the tables as HTML, shown in the page (the .md files stay beside them, not in the report)
+    for table in (
+        "table1.html", "table1_vs_paper.html", "distance_tests.html", "ablation_effects.html",
+        "matching.html", "study.rst",
+    ):  # fmt: skip
         assert f"results/tables/{table}" in results, table
+    assert not any(path.endswith(".md") for path in results)
     # the first page: what was run and what it found, not a diagram of every job
     study = (smoke_run / "results/tables/study.md").read_text()
     assert "## What was run" in study and "## The claims, tested over seeds" in study

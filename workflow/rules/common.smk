@@ -277,12 +277,19 @@ def dense_similarity_inputs(wildcards):
     return {**dense_trained_of_net(wildcards), "dataset": dataset_tensors(wildcards)}
 
 
+def report_labels(kind, shows, claim):
+    """How the report lists a result on its paper's page: what it is and shows, and the claim
+    it answers."""
+    return {"result": f"{kind}: {shows}", "claim": claim}
+
+
 def figure_outputs(figure):
     return {
         "png": report(
             f"results/figures/{figure.name}.png",
             caption=f"../report/{figure.name}.rst",
             category=figure.paper,
+            labels=report_labels("figure", figure.shows, figure.claim),
         ),
         "pdf": f"results/figures/{figure.name}.pdf",
     }

@@ -10,16 +10,29 @@ rule compute_statistics:
         distances=rules.aggregate_results.output.distances,
     output:
         effects="results/tables/ablation_effects.parquet",
-        effects_md=report(
-            "results/tables/ablation_effects.md",
+        effects_md="results/tables/ablation_effects.md",
+        # the report shows the HTML renderings in the page, formatted for people
+        effects_html=report(
+            "results/tables/ablation_effects.html",
             caption="../report/ablation_effects_table.rst",
             category=registry.PAPERS[0],
+            labels=report_labels(
+                "table",
+                "ablation effects, tested",
+                "shuffle and reinit no worse, invert worse (per family)",
+            ),
         ),
         tests="results/tables/distance_tests.parquet",
-        tests_md=report(
-            "results/tables/distance_tests.md",
+        tests_md="results/tables/distance_tests.md",
+        tests_html=report(
+            "results/tables/distance_tests.html",
             caption="../report/distance_tests.rst",
             category=registry.PAPERS[1],
+            labels=report_labels(
+                "table",
+                "W1 tests over seeds",
+                "random pruning moves the weights farther than shuffle and reinit",
+            ),
         ),
     log:
         "logs/compute_statistics.log",
@@ -40,10 +53,16 @@ rule compare_with_paper:
     input:
         table1=rules.aggregate_results.output.table1,
     output:
-        comparison=report(
-            "results/tables/table1_vs_paper.md",
+        comparison="results/tables/table1_vs_paper.md",
+        comparison_html=report(
+            "results/tables/table1_vs_paper.html",
             caption="../report/table1_vs_paper.rst",
             category=registry.PAPERS[1],
+            labels=report_labels(
+                "table",
+                "Table 1 beside the paper",
+                "our values match the published ones",
+            ),
         ),
     log:
         "logs/compare_with_paper.log",

@@ -19,6 +19,10 @@ def concatenated(paths):
 storage.write_parquet(dense, output.dense)
 storage.write_parquet(matching, output.matching)
 storage.write_text(tables.markdown(matching), output.matching_md)
+storage.write_text(
+    tables.html_table("MtM's matching sparsities", matching, tables.MATCHING_KINDS),
+    output.matching_html,
+)
 storage.write_parquet(runs, output.runs)
 storage.write_parquet(tables.add_regime(tables.layers_table(records), matching), output.layers)
 storage.write_parquet(tables.add_regime(concatenated(inputs.channels), matching), output.channels)
@@ -30,11 +34,16 @@ distances = concatenated(inputs.distances)
 storage.write_parquet(distances, output.distances)
 table1 = tables.table1(distances, params.analysis_sparsities)
 storage.atomic_write(output.table1, lambda tmp: table1.to_csv(tmp, index=False))
-text = (
-    tables.table1_markdown(table1)
-    + tables.sparsity_note(params.table1_sparsity, params.analysis_sparsities)
+notes = (
+    tables.sparsity_note(params.table1_sparsity, params.analysis_sparsities)
     + tables.regime_note(matching, params.analysis_sparsities)
     + tables.flagged_note(runs, params.analysis_sparsities)
 )
-storage.write_text(text, output.table1_md)
+storage.write_text(tables.table1_markdown(table1) + notes, output.table1_md)
+storage.write_text(
+    tables.html_table(
+        "Singh & Liu's Table 1", tables.table1_shown(table1), tables.TABLE1_KINDS, notes
+    ),
+    output.table1_html,
+)
 pipeline.end_job()

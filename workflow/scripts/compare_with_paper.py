@@ -2,11 +2,14 @@
 
 import pandas as pd
 
-from pai import paper, pipeline, storage
+from pai import paper, pipeline, storage, tables
 
 pipeline.start_job(snakemake.log[0], snakemake.threads)
 table1 = pd.read_csv(snakemake.input.table1)
 params = snakemake.params
 text = paper.comparison(table1, params.nets, params.sparsities)
 storage.write_text(text, snakemake.output.comparison)
+storage.write_text(
+    tables.html_page("Singh & Liu's Table 1 beside ours", text), snakemake.output.comparison_html
+)
 pipeline.end_job()

@@ -19,10 +19,14 @@ tests = stats.distance_tests(
     sparsities=params.sparsities,
     table1_methods=params.table1_methods,
 )
-for frame, parquet, markdown in (
-    (effects, output.effects, output.effects_md),
-    (tests, output.tests, output.tests_md),
-):
+for frame, parquet, markdown, html, title, kinds, shown in (
+    (effects, output.effects, output.effects_md, output.effects_html,
+     "MtM's claims: ablation effects on accuracy", tables.EFFECT_KINDS, tables.EFFECT_SHOWN),
+    (tests, output.tests, output.tests_md, output.tests_html,
+     "Singh & Liu's claim: W1 of random pruning against shuffle and reinit", tables.TEST_KINDS,
+     tables.TEST_SHOWN),
+):  # fmt: skip
     storage.write_parquet(frame, parquet)
     storage.write_text(tables.markdown(frame), markdown)
+    storage.write_text(tables.html_table(title, frame, kinds, columns=shown), html)
 pipeline.end_job()

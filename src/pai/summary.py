@@ -38,12 +38,15 @@ def md_table(frame: pd.DataFrame) -> str:
 
 
 def table1_beside_paper(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> pd.DataFrame:
-    """Our Table 1 rows for the entries trained as Singh & Liu trained theirs, beside their values
-    and the ratio ours / paper."""
+    """Our Table 1 rows for the entries of the architectures Singh & Liu ran, beside their values
+    and the ratio ours / paper; ``like for like`` says whether the entry is trained as they
+    trained theirs (the others' numbers are not expected to match)."""
     rows = []
     for net_paper, methods in paper.PUBLISHED.items():
-        same = [name for name, spec in nets.items() if paper.like_for_like(net_paper, spec)]
-        for name in same:
+        same_arch = [name for name, spec in nets.items() if spec["arch"] == net_paper.arch]
+        # the entries trained as they trained theirs first
+        same_arch.sort(key=lambda name: not paper.like_for_like(net_paper, nets[name]))
+        for name in same_arch:
             for method, published in methods.items():
                 ours = table1[
                     (table1["net"] == name)
@@ -52,7 +55,8 @@ def table1_beside_paper(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> pd
                 ]
                 if ours.empty:
                     continue
-                row = {"net": name, "method": method}
+                like = paper.like_for_like(net_paper, nets[name])
+                row = {"net": name, "like for like": "yes" if like else "no", "method": method}
                 for column, theirs in zip(paper.COLUMNS, published, strict=True):
                     value = float(ours[column].iloc[0])
                     row[f"{column} (paper)"] = theirs
@@ -62,21 +66,81 @@ def table1_beside_paper(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> pd
     return pd.DataFrame(rows)
 
 
-def verdict_counts(effects: pd.DataFrame) -> pd.DataFrame:
-    """MtM's claims per net, family and claim: how many (method, sparsity) tests showed it, did
-    not, or could not with these seeds; seeds left out (unmodified at chance or collapsed); and
-    the smallest corrected p the design could reach. Descriptive rows (no claim) are left out."""
+def table1_gaps(nets: Mapping[str, Mapping]) -> str:
+    """What each of our entries of an architecture Singh & Liu ran lacks to be like for like
+    (their dataset, their epochs), as sentences; empty when every such entry is like for
+    like."""
+    lines = []
+    for net_paper in paper.PUBLISHED:
+        for name, spec in nets.items():
+            if spec["arch"] != net_paper.arch or paper.like_for_like(net_paper, spec):
+                continue
+            lacks = []
+            if spec["dataset"] != net_paper.dataset:
+                lacks.append(f"{net_paper.dataset} instead of {spec['dataset']}")
+            if int(spec["epochs"]) != net_paper.epochs:
+                lacks.append(f"{net_paper.epochs} epochs instead of {spec['epochs']}")
+            lines.append(
+                f"- {name} is not trained as their {net_paper.label} was: it would need "
+                f"{' and '.join(lacks)}; its numbers are not expected to match theirs.\n"
+            )
+    return "".join(lines)
+
+
+def _seeds_text(seeds: int) -> str:
+    return f"{seeds} seed{'s' if seeds != 1 else ''}"
+
+
+def singh_liu_sentences(tests: pd.DataFrame) -> str:
+    """One sentence per net and entry set of Singh & Liu's confirmatory test."""
+    rows = confirmatory(tests)
+    lines = []
+    entries_text = {"all": "all entries, as Table 1", "unpruned": "the kept weights alone"}
+    for (net, entries), family in rows.groupby(["net", "entries"], sort=False):
+        verdict = family["verdict"].iloc[0]
+        seeds = int(family["seeds"].min())
+        claim = (
+            f"{net}, {entries_text.get(entries, entries)}, sparsity "
+            f"{family['sparsity'].iloc[0]:g}: random pruning moves the trained weights farther "
+            f"than shuffle and reinit (the mean over {family['methods'].iloc[0]})"
+        )
+        p = float(family["p_adjusted"].iloc[0])
+        if verdict == stats.SHOWN:
+            told = f"shown, p = {p:.3g} with {_seeds_text(seeds)}"
+        elif verdict == stats.TOO_FEW:
+            told = (
+                f"cannot be shown: {_seeds_text(seeds)}, the smallest p is "
+                f"{stats.smallest_exact_p(seeds):.3g}"
+            )
+        elif verdict == stats.NO_TEST:
+            told = "no test: one seed"
+        else:
+            told = f"not shown, p = {p:.3g} with {_seeds_text(seeds)}"
+        lines.append(f"- {claim}: {told}.\n")
+    return "".join(lines)
+
+
+def _claims(effects: pd.DataFrame):
+    """(net, family, claim, its rows) of MtM's tested claims (descriptive rows left out): nets
+    as they sort, families as the registry lists them, claims in the order of the ablations."""
     tested = effects[effects["expected"] != registry.DESCRIPTIVE] if len(effects) else effects
     if tested.empty:
-        return pd.DataFrame()
-    # families as the registry lists them, claims in the order of the ablations
+        return
     families = {name: index for index, name in enumerate(registry.FAMILIES)}
     ablations = {name: index for index, name in enumerate(registry.ABLATIONS)}
     tested = tested.assign(
         _family=tested["family"].map(families), _ablation=tested["ablation"].map(ablations)
     ).sort_values(["net", "_family", "_ablation"], kind="stable")
+    for (net, family, claim), rows in tested.groupby(["net", "family", "claim"], sort=False):
+        yield net, family, claim, rows
+
+
+def verdict_counts(effects: pd.DataFrame) -> pd.DataFrame:
+    """MtM's claims per net, family and claim: how many (method, sparsity) tests showed it, did
+    not, or could not with these seeds; seeds left out (unmodified at chance or collapsed); and
+    the smallest corrected p the design could reach. Descriptive rows (no claim) are left out."""
     rows = []
-    for (net, family, claim), group in tested.groupby(["net", "family", "claim"], sort=False):
+    for net, family, claim, group in _claims(effects):
         counts = group["verdict"].value_counts()
         rows.append(
             {
@@ -95,6 +159,39 @@ def verdict_counts(effects: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def mtm_sentences(effects: pd.DataFrame) -> str:
+    """One sentence a reader can quote per net and claim of MtM, saying why a claim is not
+    shown where the design cannot show it."""
+    lines = []
+    for net, family, claim, group in _claims(effects):
+        verdicts = group["verdict"]
+        names = registry.ordered_methods(group["method"].unique())
+        methods = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        text = (
+            f"- {net}, {registry.FAMILY_TITLES.get(family, family)}, {methods}: {claim}, "
+            f"shown in {int((verdicts == stats.SHOWN).sum())} of {len(group)} tests"
+        )
+        reasons = []
+        too_few = group[verdicts == stats.TOO_FEW]
+        if len(too_few):
+            reasons.append(
+                f"{len(too_few)} cannot be shown with {_seeds_text(int(too_few['seeds'].max()))}"
+                f" (the smallest p this design can reach is "
+                f"{float(too_few['smallest_p'].min()):.3g}, not below {stats.ALPHA:g})"
+            )
+        if (verdicts == stats.NOT_SHOWN).any():
+            reasons.append(f"{int((verdicts == stats.NOT_SHOWN).sum())} not shown")
+        if (verdicts == stats.NO_TEST).any():
+            reasons.append(f"{int((verdicts == stats.NO_TEST).sum())} without a test (one seed)")
+        if (verdicts == stats.NO_USABLE).any():
+            reasons.append(
+                f"{int((verdicts == stats.NO_USABLE).sum())} without a test (every unmodified run "
+                "at chance or collapsed)"
+            )
+        lines.append(text + "".join(f"; {reason}" for reason in reasons) + ".\n")
+    return "".join(lines)
 
 
 def confirmatory(tests: pd.DataFrame) -> pd.DataFrame:
@@ -151,6 +248,7 @@ def study(
     def heading(text: str) -> str:
         return f"{text}\n{'-' * len(text)}\n\n" if rst else f"## {text}\n\n"
 
+    counts = verdict_counts(effects) if len(effects) else pd.DataFrame()
     cells = runs.drop_duplicates(["net", "method", "sparsity", "seed"])
     seeds = sorted(runs["seed"].unique()) if len(runs) else []
     out = [
@@ -173,9 +271,12 @@ def study(
         "\n",
         heading("Singh & Liu's Table 1 beside the paper"),
         "Mean W1 over the prunable layers of the trained weights (pruned zeros included), for "
-        "our entries trained as they trained theirs; ratio = ours / paper. All nets and the "
-        "layer set with BatchNorm γ: table1_vs_paper.md.\n\n",
+        "our entries of the architectures they ran, the ones trained as they trained theirs "
+        "first (like for like); ratio = ours / paper. The layer set with BatchNorm γ: "
+        "table1_vs_paper.md.\n\n",
         table(table1_beside_paper(table1, nets)),
+        "\n",
+        table1_gaps(nets),
         "\n",
         heading("MtM's matching sparsities"),
         "The highest sparsity at which a benchmark pruned after training reaches the dense "
@@ -213,7 +314,9 @@ def study(
         "family over its methods and sparsities, Holm-corrected; *smallest p* is the smallest "
         "corrected p the design can reach with these seeds. Every test: ablation_effects.md."
         "\n\n",
-        table(verdict_counts(effects) if len(effects) else pd.DataFrame()),
+        table(counts),
+        "\n",
+        mtm_sentences(effects),
         "\n",
         "**Singh & Liu**, confirmatory, one test per net and entry set at its Table 1 "
         "sparsity: the per-seed mean over Table 1's methods of W1(random) − W1(shuffle) and of "
@@ -224,6 +327,8 @@ def study(
         "out. Every other method and sparsity is exploratory (p and effect, no verdict): "
         "distance_tests.md.\n\n",
         table(confirmatory(tests)),
+        "\n",
+        singh_liu_sentences(tests),
         "\n",
         heading("Pruned against dense representations"),
         "Mean SVCCA over layers and seeds of each method's trained runs to the dense net of the "

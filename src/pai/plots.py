@@ -1,8 +1,8 @@
 """The figures, drawn with seaborn from the aggregated tables (PNG and PDF), as the papers draw
 them and the same way throughout:
 
-- sparsity as MtM plots it: the percentage of weights remaining, on a log axis from 100% down, so
-  the 1 - 0.8^k grid is evenly spaced;
+- sparsity as MtM plots it: the percentage of weights remaining, on a log axis from the most
+  down, so the 1 - 0.8^k grid is evenly spaced, ticked at the sparsities that were run;
 - one colour per method in every figure, the groups told apart: random pruning black, the
   methods at initialization in colour, MtM's benchmarks (pruned after training) in greys, the
   user's plugins in further colours;
@@ -27,6 +27,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on cluster nodes
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
@@ -57,8 +58,8 @@ GROUP_TITLES = {
 METHOD_ORDER: list[str] = list(registry.METHODS)
 PALETTE: dict[str, tuple] = {}
 GROUPS: dict[str, str] = {}
-# MtM's axis: ticks at 0.8^k for every third k (100, 51, 26, 13, 6.9, 3.5, 1.8, 0.9, 0.5 %)
-REMAINING_TICKS = [100 * 0.8**k for k in range(0, 31, 3)]
+# MtM's axis is ticked at the sparsities that were run, at most this many
+MOST_TICKS = 8
 REMAINING = "weights remaining (%)"
 
 
@@ -121,15 +122,27 @@ def remaining(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{REMAINING: 100.0 * (1.0 - frame["sparsity"].astype(float))})
 
 
+def remaining_ticks(values, most: int = MOST_TICKS) -> list[float]:
+    """Tick positions at the weights remaining that were run (``values``), most first; at most
+    ``most`` of them, evenly spread on the log axis (the paper grid runs 21)."""
+    run = sorted({round(float(v), 6) for v in values if v > 0}, reverse=True)
+    if len(run) <= most:
+        return run
+    picks = np.unique(np.round(np.linspace(0, len(run) - 1, most)).astype(int))
+    return [run[i] for i in picks]
+
+
 def remaining_axis(axis, data: pd.DataFrame) -> None:
-    """MtM's sparsity axis: weights remaining, log scale, 100% on the left, down to the fewest
-    weights ``data`` keeps."""
+    """MtM's sparsity axis: weights remaining, log scale, the most on the left, from the most to
+    the fewest weights ``data`` keeps, ticked at the sparsities that were run."""
     axis.set_xscale("log")
-    fewest = max(float(data[REMAINING].min()), 1e-3)
-    axis.set_xlim(115.0, min(fewest, 100.0) / 1.3)
-    axis.xaxis.set_major_locator(FixedLocator(REMAINING_TICKS))
+    kept = data[REMAINING].astype(float)
+    most, fewest = min(float(kept.max()), 100.0), max(float(kept.min()), 1e-3)
+    axis.set_xlim(most * 1.15, fewest / 1.3)
+    ticks = remaining_ticks(kept)
+    axis.xaxis.set_major_locator(FixedLocator(ticks))
     axis.xaxis.set_minor_locator(NullLocator())
-    axis.set_xticklabels([f"{t:.0f}" if t >= 10 else f"{t:.2g}" for t in REMAINING_TICKS])
+    axis.set_xticklabels([f"{t:.0f}" if t >= 10 else f"{t:.2g}" for t in ticks])
 
 
 def _panels(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:

@@ -80,11 +80,22 @@ def test_sparsity_is_drawn_as_mtm_draws_it():
     axis = grid.axes_dict["a"]
     assert axis.get_xscale() == "log"
     left, right = axis.get_xlim()
-    assert left > 100 > right  # inverted: 100% remaining on the left
     xs = sorted(axis.lines[0].get_xdata())
+    # inverted: the most weights remaining on the left, no empty 100% position without a run
+    assert left > max(xs) > min(xs) > right and left < 100
+    # ticked at the sparsities that were run (the seven of this grid), most first
+    assert list(axis.get_xticks()) == pytest.approx(sorted(xs, reverse=True))
     # the 1 - 0.8^k grid is evenly spaced on this axis (log 1.25 apart, to the labels' rounding)
     steps = [math.log(b) - math.log(a) for a, b in itertools.pairwise(xs)]
     assert steps == pytest.approx([math.log(1.25)] * len(steps), abs=1e-3)
+
+
+def test_a_long_grid_is_ticked_at_some_of_its_sparsities_evenly_spread():
+    remaining = [100 * 0.8**k for k in range(1, 22)]  # the paper grid's 21 sparsities
+    ticks = plots.remaining_ticks(remaining)
+    assert len(ticks) == plots.MOST_TICKS and ticks[0] == pytest.approx(80.0)
+    assert ticks[-1] == pytest.approx(100 * 0.8**21, abs=1e-6)
+    assert set(ticks) <= {round(r, 6) for r in remaining}
 
 
 def test_panels_wrap_at_four_columns():

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from . import registry
 from .storage import atomic_write
@@ -379,13 +379,23 @@ def ablations(runs: pd.DataFrame):
     return grid
 
 
+# below this many seeds ablation_effects draws each seed's difference instead of a t band (with
+# two seeds the 90% band is +-6.3 standard errors and fills the panel)
+BAND_SEEDS = 5
+MARGIN_STYLE = {"color": "#b91c1c", "linewidth": 1.0, "linestyle": (0, (4, 2))}
+EFFECT_TICKS = (-100, -30, -10, -3, -1, 0, 1, 3, 10, 30, 100)  # accuracy points
+
+
 def ablation_effects(effects: pd.DataFrame):
-    """Accuracy of each ablation minus unmodified (same seed) with its 90% t interval (its ends
-    are the one-sided 95% bounds the tests use), and MtM's non-inferiority margin: for methods at
-    initialization shuffle and reinit should stay above it, invert fall below zero."""
+    """Accuracy of each ablation minus unmodified (same seed), in accuracy points, with its 90%
+    t interval (its ends are the one-sided 95% bounds the tests use) or, with fewer than
+    BAND_SEEDS seeds, each seed's difference; and MtM's non-inferiority margin, drawn and shaded
+    below: for methods at initialization shuffle and reinit should stay above it, invert fall
+    below zero. One y scale per row of panels."""
     if effects.empty:
         return no_data("ablation effects")
-    data = remaining(effects)
+    points = ["difference", "ci_low", "ci_high", "margin"]
+    data = remaining(effects).assign(**{c: 100 * effects[c] for c in points if c in effects})
     grid, data = _facets(
         data, REMAINING, "difference", ["net", "method"], marker="o", markersize=3,
         errorbar=None, facet_kws={"sharey": False}, **_method_hue(data), **_ablation_style(data),
@@ -393,26 +403,60 @@ def ablation_effects(effects: pd.DataFrame):
     margin = float(data["margin"].max()) if "margin" in data else 0.0
     for panel, axis in grid.axes_dict.items():
         axis.axhline(0.0, color="0.5", linewidth=0.8)
-        if margin:
-            axis.axhline(-margin, color="0.5", linewidth=0.8, linestyle=(0, (1, 2)))
         rows = data[data["panel"] == panel]
         for _, line in rows.groupby("ablation"):
             line = line.sort_values(REMAINING)
             colour = PALETTE.get(line["method"].iloc[0], "0.5")
-            axis.fill_between(
-                line[REMAINING], line["ci_low"], line["ci_high"], alpha=0.15, color=colour,
-                linewidth=0,
-            )  # fmt: skip
+            if int(line["seeds"].max()) >= BAND_SEEDS:
+                axis.fill_between(
+                    line[REMAINING], line["ci_low"], line["ci_high"], alpha=0.15, color=colour,
+                    linewidth=0,
+                )  # fmt: skip
+            elif "seed_differences" in line:
+                seeds = [(x, 100 * d) for x, ds in zip(line[REMAINING], line["seed_differences"],
+                         strict=True) for d in ds]  # fmt: skip
+                if seeds:
+                    axis.scatter(*zip(*seeds, strict=True), s=9, color=colour, alpha=0.6,
+                                 linewidths=0, zorder=3)  # fmt: skip
         remaining_axis(axis, data)
-    grid.set_axis_labels(REMAINING, "accuracy − unmodified")
+    _one_scale_per_row(grid, -margin)
+    for axis in grid.axes_dict.values():
+        # linear within +-2 margins of zero, logarithmic beyond: the half-point margin stays
+        # visible beside losses of 90 points
+        axis.set_yscale("symlog", linthresh=2 * margin if margin else 1.0, linscale=1.0)
+        low, high = axis.get_ylim()
+        axis.yaxis.set_major_locator(FixedLocator([t for t in EFFECT_TICKS if low <= t <= high]))
+        axis.yaxis.set_minor_locator(NullLocator())
+        axis.yaxis.set_major_formatter(FuncFormatter(lambda t, _: f"{t:g}".replace("-", "−")))
+        if margin:
+            axis.axhline(-margin, **MARGIN_STYLE)
+            axis.axhspan(-margin, axis.get_ylim()[0], color=MARGIN_STYLE["color"], alpha=0.06,
+                         linewidth=0)  # fmt: skip
+    grid.set_axis_labels(REMAINING, "Δ accuracy (points)")
     extra = []
     if margin:
-        extra = [(Line2D([], [], color="0.5", linestyle=(0, (1, 2))),
-                  f"−{100 * margin:g} points (non-inferiority margin)")]  # fmt: skip
+        extra = [(Line2D([], [], **MARGIN_STYLE),
+                  f"−{margin:g} points: non-inferiority margin")]  # fmt: skip
+    if (data["seeds"] < BAND_SEEDS).any():
+        extra.append((Line2D([], [], marker="o", linestyle="", color="0.4", markersize=3),
+                      f"each seed (fewer than {BAND_SEEDS} seeds: no band)"))  # fmt: skip
     legend(grid.figure, _present(METHOD_ORDER, data["method"]),
            _present(ABLATION_ORDER, data["ablation"]), extra)  # fmt: skip
     _title(grid, "Ablation effect on final test accuracy, paired by seed (band: 90% t interval)")
     return grid
+
+
+def _one_scale_per_row(grid, *must_show: float) -> None:
+    """The panels of each row of ``grid`` share one y range (their drawn data's, and
+    ``must_show``)."""
+    axes = list(grid.axes_dict.values())
+    for start in range(0, len(axes), COLUMNS):
+        row = axes[start : start + COLUMNS]
+        lows, highs = zip(*(axis.get_ylim() for axis in row), strict=True)
+        low, high = min(min(lows), *must_show), max(max(highs), *must_show)
+        pad = 0.05 * (high - low or 1.0)
+        for axis in row:
+            axis.set_ylim(low - pad, high + pad)
 
 
 def at_sparsities(frame: pd.DataFrame, sparsities: Mapping[str, float]) -> pd.DataFrame:

@@ -203,7 +203,8 @@ def unusable_runs(runs: pd.DataFrame, chance: Mapping[str, float | None]) -> pd.
 
 EFFECT_COLUMNS = [
     *KEYS, "family", "ablation", "expected", "claim", "seeds", "excluded", "difference", "ci_low",
-    "ci_high", "margin", "test", "p_value", "p_adjusted", "smallest_p", "verdict",
+    "ci_high", "seed_differences", "margin", "test", "p_value", "p_adjusted", "smallest_p",
+    "verdict",
 ]  # fmt: skip
 
 
@@ -264,6 +265,7 @@ def ablation_effects(
                         "difference": mean,
                         "ci_low": low,
                         "ci_high": high,
+                        "seed_differences": [float(d) for d in kept],
                         "margin": margin if expected == registry.NO_WORSE else 0.0,
                         "test": test,
                         "p_value": p,

@@ -173,3 +173,38 @@ def test_layer_axes_name_the_layers():
     axis = grid.axes_dict["n"]
     assert list(axis.get_xticks()) == [0, 1, 2]
     assert [t.get_text() for t in axis.get_xticklabels()] == ["fc0", "fc1", "fc"]
+
+
+def _effects(seeds: int) -> pd.DataFrame:
+    rows = []
+    for method in ("random", "snip", "lottery", "mine", "magnitude"):
+        for sparsity in (0.5, 0.9):
+            for ablation in ("shuffle", "invert"):
+                loss = -0.3 if ablation == "invert" else -0.001
+                rows.append(
+                    {"net": "n", "method": method, "sparsity": sparsity, "ablation": ablation,
+                     "seeds": seeds, "difference": loss, "ci_low": loss - 0.01,
+                     "ci_high": loss + 0.01, "margin": 0.005 if ablation == "shuffle" else 0.0,
+                     "seed_differences": [loss] * seeds}
+                )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_ablation_effects_are_drawn_in_points_with_the_margin_visible():
+    grid = plots.ablation_effects(_effects(seeds=2))
+    axes = list(grid.axes_dict.values())
+    snip = grid.axes_dict["n | snip"]
+    assert axes[0].get_ylabel() == "Δ accuracy (points)"
+    # the margin: a line at -0.5 points, on an axis linear near zero, so it stands apart from 0
+    assert snip.get_yscale() == "symlog"
+    margins = [line for line in snip.lines if list(line.get_ydata()) == [-0.5, -0.5]]
+    assert margins and margins[0].get_linestyle() == "--"
+    zero, margin = snip.transData.transform([(1, 0), (1, -0.5)])[:, 1]
+    assert zero - margin > 10  # at least 10 pixels apart
+    # fewer than 5 seeds: each seed's point, no band; one y scale per row of four panels
+    assert _markers(snip) and not [c for c in snip.collections if "Poly" in type(c).__name__]
+    assert len({axis.get_ylim() for axis in axes[:4]}) == 1
+    banded = plots.ablation_effects(_effects(seeds=5)).axes_dict["n | snip"]
+    assert [
+        c for c in banded.collections if "Poly" in type(c).__name__ or "Fill" in type(c).__name__
+    ]

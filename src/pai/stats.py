@@ -52,7 +52,6 @@ NO_TEST = "no test (one seed)"
 NO_USABLE = "no test (unmodified at chance or collapsed)"
 DESCRIBED = "descriptive (no claim)"
 EXPLORATORY = "exploratory"
-VERDICTS = (SHOWN, NOT_SHOWN, TOO_FEW, NO_TEST, NO_USABLE, DESCRIBED, EXPLORATORY)
 PAIRED_T, EXACT, EXACT_NO_SPREAD = "paired t", "sign-flip (exact)", "sign-flip (exact, no spread)"
 
 

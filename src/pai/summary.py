@@ -94,6 +94,8 @@ def _seeds_text(seeds: int) -> str:
 def singh_liu_sentences(tests: pd.DataFrame) -> str:
     """One sentence per net and entry set of Singh & Liu's confirmatory test."""
     rows = confirmatory(tests)
+    if rows.empty:
+        return ""  # no random pruning or none of Table 1's methods in this grid
     lines = []
     entries_text = {"all": "all entries, as Table 1", "unpruned": "the kept weights alone"}
     for (net, entries), family in rows.groupby(["net", "entries"], sort=False):

@@ -72,3 +72,11 @@ def test_table1_shows_what_the_grid_has_and_says_what_it_lacks():
         "- lenet300-digits is not trained as their LeNet-MNIST was: it would need mnist instead "
         "of digits and 16 epochs instead of 3; its numbers are not expected to match theirs.\n"
     )
+
+
+def test_a_grid_without_the_tests_gives_no_sentences():
+    # no random pruning in the grid: no distance tests at all, and no MtM claims either
+    assert summary.singh_liu_sentences(pd.DataFrame()) == ""
+    assert summary.singh_liu_sentences(pd.DataFrame(columns=["role"])) == ""
+    assert summary.mtm_sentences(pd.DataFrame()) == ""
+    assert summary.verdict_counts(pd.DataFrame()).empty

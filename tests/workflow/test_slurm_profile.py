@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 from pipeline_helpers import REPO, make_workdir
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
@@ -110,9 +111,12 @@ def test_dense_training_goes_to_the_gpu_for_a_quarter_of_the_time(workdir):
     assert "runtime=8" in resources  # 10 min / 4 + 5, rounded
 
 
-def test_no_workflow_profile_sets_resources():
-    # a profiles/default/ would be loaded as workflow profile and replace the resource keys
-    assert not (REPO / "profiles" / "default").exists()
+def test_the_default_workflow_profile_sets_no_resources():
+    # profiles/default/ is loaded as the workflow profile by every run: a resource or executor key
+    # there would replace the Slurm profile's; it may set the report's stylesheet alone
+    settings = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())
+    assert settings == {"report-stylesheet": "workflow/report/report.css"}
+    assert (REPO / settings["report-stylesheet"]).is_file()
 
 
 def test_a_plugin_methods_jobs_get_the_same_resources(workdir):

@@ -22,7 +22,7 @@ def _value(value) -> str:
 def rst_table(frame: pd.DataFrame, title: str = "") -> str:
     """A DataFrame as a reStructuredText list-table (what docutils renders in the report)."""
     if frame.empty:
-        return "(nothing in this grid)\n"
+        return tables.NOTHING
     lines = [f".. list-table:: {title}".rstrip(), "   :header-rows: 1", ""]
     for row in [list(frame.columns), *frame.itertuples(index=False)]:
         cells = [_value(v) for v in row]
@@ -31,10 +31,7 @@ def rst_table(frame: pd.DataFrame, title: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def md_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "(nothing in this grid)\n"
-    return tables.markdown(frame)
+md_table = tables.markdown_or_nothing
 
 
 def table1_beside_paper(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> pd.DataFrame:

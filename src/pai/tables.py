@@ -298,6 +298,14 @@ def flagged_note(runs: pd.DataFrame, sparsities: Mapping[str, float]) -> str:
     return "\nFlagged runs at this sparsity (see `runs.parquet`):\n\n" + "\n".join(lines) + "\n"
 
 
+NOTHING = "(nothing in this grid)\n"
+
+
+def markdown_or_nothing(frame: pd.DataFrame) -> str:
+    """:func:`markdown`, or a line saying the grid has nothing for this table."""
+    return NOTHING if frame.empty else markdown(frame)
+
+
 def markdown(frame: pd.DataFrame, digits: int = 4) -> str:
     """A GitHub-flavoured markdown table (no extra dependency)."""
 
@@ -395,8 +403,7 @@ def html_table(
     ``notes`` below it."""
     if columns is not None:
         frame = frame[[c for c in columns if c in frame]]
-    table = markdown(for_people(frame, kinds)) if len(frame) else "(nothing in this grid)\n"
-    return html_page(title, table + notes)
+    return html_page(title, markdown_or_nothing(for_people(frame, kinds)) + notes)
 
 
 # the columns of each report table people read (the claim names the ablation and its margin),

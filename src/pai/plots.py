@@ -3,13 +3,15 @@ them and the same way throughout:
 
 - sparsity as MtM plots it: the percentage of weights remaining, on a log axis from the most
   down, so the 1 - 0.8^k grid is evenly spaced, ticked at the sparsities that were run;
-- one colour per method in every figure, the groups told apart: random pruning black, the
-  methods at initialization in colour, MtM's benchmarks (pruned after training) in greys, the
-  user's plugins in further colours;
-- one line style per ablation in every figure (unmodified solid, shuffle dashed, reinit dotted,
-  invert dash-dotted);
-- panels wrapped at four columns and sized for a page; each legend beside the panels it
-  explains; layer axes with integer ticks labelled with the layers' names.
+- one colour and marker per method in every figure, the groups told apart: random pruning black
+  with squares, the methods at initialization in colour, MtM's benchmarks (pruned after
+  training) in greys with their own markers, the user's plugins in further colours;
+- one line style per ablation in every figure: solid is the unmodified mask, shuffle dashed,
+  reinit dotted, invert dash-dotted; random pruning, where a figure compares with it, long
+  dashes in black; the dense baseline a wide grey band;
+- panels wrapped at three columns, sized so that every label is at least SMALLEST_PX pixels as
+  the report shows the figure (REPORT_FIGURE_PX wide); the legends below the panels, no wider
+  than them; layer axes labelled with the layers' names, horizontal where they fit.
 
 Every mean is drawn with a 95% bootstrap confidence interval over seeds (seaborn's
 ``errorbar=("ci", 95)``), except ablation_effects' 90% t intervals (the one-sided 95% bounds
@@ -23,6 +25,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 import matplotlib
+import matplotlib.text
 
 matplotlib.use("Agg")  # files only; no display on cluster nodes
 
@@ -32,14 +35,21 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.transforms import Bbox
 
 from . import registry
 from .storage import atomic_write
 
 CI = ("ci", 95)
-COLUMNS = 4  # panels per row at most
-PANEL = {"height": 2.3, "aspect": 1.25}
-LEGEND_LINE_INCHES = 0.21  # one legend entry at the figure font size
+COLUMNS = 3  # panels per row at most
+PANEL = {"height": 2.4, "aspect": 1.25}
+# a row of fewer panels is widened to this many inches, so its legend below fits under it
+ROW_INCHES = 6.0
+# the report shows a figure in a 1400 px window at this width (measured in a real browser by
+# tests/workflow/test_report_in_a_browser.py, with workflow/report/report.css); every label must
+# come out at least SMALLEST_PX pixels tall there
+REPORT_FIGURE_PX = 900
+SMALLEST_PX = 10.0
 ABLATION_ORDER = list(registry.ABLATIONS)
 ABLATION_DASHES = {
     "unmodified": "",
@@ -47,25 +57,35 @@ ABLATION_DASHES = {
     "reinit": (1, 1.5),
     "invert": (6, 2, 1, 2),
 }
-COMPARISON_DASHES = {**ABLATION_DASHES, "random": "", "dense, two seeds": (2, 2)}
+# the comparisons of the per-layer figures: each ablation against the unmodified mask, and
+# random pruning at the same sparsity (in black, long dashes: solid is kept for "unmodified")
+RANDOM_COMPARISON = "random"
+COMPARISON_DASHES = {**ABLATION_DASHES, RANDOM_COMPARISON: (9, 3)}
+COMPARISON_LABELS = {RANDOM_COMPARISON: "random pruning, same sparsity"}
+# the dense baseline, one look in every figure: a wide translucent grey band
+DENSE_BAND = {"color": "0.55", "linewidth": 6, "alpha": 0.35, "solid_capstyle": "butt",
+              "zorder": 0}  # fmt: skip
+DENSE_BASELINE = "dense vs dense, two seeds"
 GROUP_TITLES = {
     "random": "random pruning",
     "pai": "pruning at initialization",
-    "benchmark": "MtM's benchmarks (after training)",
+    "benchmark": "after training (MtM's benchmarks)",
     "plugin": "your methods (plugins)",
 }
-# the study's methods in the figures' order and their colours; style() sets them from the study
+# the study's methods in the figures' order, their colours and markers; style() sets them
 METHOD_ORDER: list[str] = list(registry.METHODS)
 PALETTE: dict[str, tuple] = {}
+MARKERS: dict[str, str] = {}
 GROUPS: dict[str, str] = {}
+BENCHMARK_LOOKS = [("#555555", "D"), ("#9a9a9a", "^"), ("#bdbdbd", "v"), ("#d5d5d5", "P")]
 # MtM's axis is ticked at the sparsities that were run, at most this many
 MOST_TICKS = 8
 REMAINING = "weights remaining (%)"
 
 
 def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) -> None:
-    """Seaborn's theme, and one colour per method of the study (``methods``; ``groups``: a
-    plugin's group where it declared one)."""
+    """Seaborn's theme, and one colour and marker per method of the study (``methods``;
+    ``groups``: a plugin's group where it declared one)."""
     sns.set_theme(context=settings.get("context", "paper"), style="whitegrid")
     METHOD_ORDER[:] = registry.ordered_methods(methods or list(registry.METHODS))
     GROUPS.clear()
@@ -73,13 +93,16 @@ def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) 
         known = registry.METHODS.get(name)
         GROUPS[name] = (groups or {}).get(name) or (known.group if known else "plugin")
     coloured = iter(sns.color_palette("tab10"))
-    greys = iter(["#4d4d4d", "#8c8c8c", "#b3b3b3", "#d0d0d0"])
+    benchmarks = iter(BENCHMARK_LOOKS)
     PALETTE.clear()
+    MARKERS.clear()
     for name in METHOD_ORDER:
+        MARKERS[name] = "o"
         if GROUPS[name] == "random":
-            PALETTE[name] = (0.0, 0.0, 0.0)
+            PALETTE[name], MARKERS[name] = (0.0, 0.0, 0.0), "s"
         elif GROUPS[name] == "benchmark":
-            PALETTE[name] = matplotlib.colors.to_rgb(next(greys, "#999999"))
+            colour, MARKERS[name] = next(benchmarks, ("#999999", "X"))
+            PALETTE[name] = matplotlib.colors.to_rgb(colour)
         else:
             colour = next(coloured, None)
             if colour is None:  # more methods than tab10 has colours
@@ -98,11 +121,33 @@ def _present(order: Sequence[str], values) -> list[str]:
     return [v for v in order if v in values]
 
 
+def shown_scale(figure, dpi: int) -> float:
+    """How much the report shrinks ``figure`` saved at ``dpi``: its PNG is shown at most
+    REPORT_FIGURE_PX wide."""
+    figure = figure.figure if hasattr(figure, "figure") else figure
+    tight = figure.get_tightbbox(figure.canvas.get_renderer())
+    width_px = (tight.width + 2 * SAVE_PAD_INCHES) * dpi
+    return min(1.0, REPORT_FIGURE_PX / width_px)
+
+
+def smallest_text_px(figure, dpi: int) -> tuple[float, str]:
+    """The smallest label of ``figure`` as the report shows it, in pixels, and its text."""
+    figure = figure.figure if hasattr(figure, "figure") else figure
+    scale = shown_scale(figure, dpi)
+    texts = [t for t in figure.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+    smallest = min(texts, key=lambda t: t.get_fontsize())
+    return smallest.get_fontsize() * dpi / 72 * scale, smallest.get_text()
+
+
+SAVE_PAD_INCHES = 0.1  # matplotlib's pad around a "tight" figure
+
+
 def save(figure, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int) -> None:
     figure = figure.figure if hasattr(figure, "figure") else figure
     # "tight" keeps the legends beside the panels inside the saved image
-    atomic_write(png, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight"))
-    atomic_write(pdf, lambda tmp: figure.savefig(tmp, format="pdf", bbox_inches="tight"))
+    tight = {"bbox_inches": "tight", "pad_inches": SAVE_PAD_INCHES}
+    atomic_write(png, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png", **tight))
+    atomic_write(pdf, lambda tmp: figure.savefig(tmp, format="pdf", **tight))
     plt.close(figure)
 
 
@@ -164,22 +209,38 @@ def _facets(data, x, y, keys, **options):
     """Line panels wrapped at COLUMNS, one per value of ``keys``, a colour per method; also
     ``data`` with its ``panel`` column (the key of ``grid.axes_dict``)."""
     data, order = _panels(data, keys)
+    columns = min(COLUMNS, len(order))
+    size = dict(PANEL)
+    if columns * size["height"] * size["aspect"] < ROW_INCHES:  # room for the legend below
+        size["aspect"] = ROW_INCHES / columns / size["height"]
     grid = sns.relplot(
         data=data,
         x=x,
         y=y,
         col="panel",
         col_order=order,
-        col_wrap=min(COLUMNS, len(order)),
-        hue="method",
+        col_wrap=columns,
+        hue=options.pop("hue", "method"),
         kind="line",
         errorbar=options.pop("errorbar", CI),
         legend=False,
-        **PANEL,
+        **size,
         **options,
     )
     grid.set_titles("{col_name}")
     return grid, data
+
+
+def mark_methods(grid) -> None:
+    """Each method's lines with its own marker (random pruning's squares, the benchmarks'
+    diamonds and triangles), found by their colour, one per method."""
+    marker_of = {matplotlib.colors.to_hex(PALETTE[m]): MARKERS[m] for m in PALETTE}
+    marker_of.setdefault("#000000", "s")  # a comparison with random pruning, not in the study
+    for axis in grid.axes.flat:
+        for line in axis.lines:
+            marker = marker_of.get(matplotlib.colors.to_hex(line.get_color()))
+            if marker and line.get_marker() not in (None, "", "None"):
+                line.set_marker(marker)
 
 
 def _method_hue(data: pd.DataFrame) -> dict:
@@ -193,59 +254,96 @@ def _ablation_style(data: pd.DataFrame, column: str = "ablation", dashes=ABLATIO
     return {"style": column, "style_order": present, "dashes": {a: dashes[a] for a in present}}
 
 
-def _header(text: str):
-    return Line2D([], [], linestyle="", marker=""), text
-
-
-def legend(figure, methods: Sequence[str] = (), ablations: Sequence[str] = (), extra=()) -> None:
-    """One legend beside the panels: the methods by group, then the line styles, then ``extra``
-    (handle, label) pairs."""
+def _comparison_hue(data: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """``data`` with a ``drawn_as`` colour key: the method's own, or random pruning's black for
+    the comparison with random pruning (the same look as random pruning everywhere)."""
     _ensure_style()
-    entries = []
+    drawn_as = data["method"].where(data["comparison"] != RANDOM_COMPARISON, "random")
+    data = data.assign(drawn_as=drawn_as)
+    present = _present(list(dict.fromkeys([*METHOD_ORDER, "random"])), drawn_as)
+    palette = {m: PALETTE.get(m, (0.0, 0.0, 0.0)) for m in present}
+    return data, {"hue": "drawn_as", "hue_order": present, "palette": palette}
+
+
+Block = tuple[str, list]  # a legend block: its title and its (handle, label) entries
+LEGEND_GAP_INCHES = 0.3
+
+
+def method_line(method: str, **look) -> Line2D:
+    """A legend handle drawn as ``method``'s lines are: its colour and marker."""
+    return Line2D([], [], color=PALETTE.get(method, "0.5"), marker=MARKERS.get(method, "o"),
+                  markersize=4, linewidth=1.5, **look)  # fmt: skip
+
+
+def style_line(name: str) -> Line2D:
+    """A legend handle for ablation or comparison ``name``: its dashes (black for random)."""
+    colour = "0.0" if name == RANDOM_COMPARISON else "0.25"
+    line = Line2D([], [], color=colour, linewidth=1.5)
+    if COMPARISON_DASHES.get(name):
+        line.set_dashes(COMPARISON_DASHES[name])
+    return line
+
+
+def legend(figure, methods: Sequence[str] = (), ablations: Sequence[str] = (), blocks=()) -> None:
+    """The legend below the panels, in titled blocks: the methods by group, then the line
+    styles, then ``blocks`` ((title, [(handle, label), ...]) each). Blocks are packed in rows no
+    wider than the panels; the saved figure (bbox "tight") takes them in."""
+    _ensure_style()
+    shown: list[Block] = []
     for group, title in GROUP_TITLES.items():
         members = [m for m in methods if GROUPS.get(m, "plugin") == group]
         if members:
-            entries.append(_header(title))
-            entries += [(Line2D([], [], color=PALETTE[m], linewidth=2), m) for m in members]
+            shown.append((title, [(method_line(m), m) for m in members]))
     if ablations:
-        entries.append(_header("line style"))
-        for name in ablations:
-            dashes = COMPARISON_DASHES.get(name, "")
-            line = Line2D([], [], color="0.2", linewidth=1.5)
-            if dashes:
-                line.set_dashes(dashes)
-            entries.append((line, name))
-    entries += list(extra)
-    if not entries:
+        shown.append(("line style", [(style_line(name), COMPARISON_LABELS.get(name, name))
+                                     for name in ablations]))  # fmt: skip
+    shown += [block for block in blocks if block[1]]
+    if not shown:
         return
-    handles, labels = zip(*entries, strict=True)
-    # a legend taller than the panels (one panel, many methods) would run into the title:
-    # make the figure as tall as the legend needs (about 0.2 inch an entry)
-    needed = LEGEND_LINE_INCHES * len(entries) + 0.4
-    if figure.get_figheight() < needed:
-        figure.set_figheight(needed)
-    shown = figure.legend(
-        handles,
-        labels,
-        loc="center left",
-        bbox_to_anchor=(1.0, 0.5),
-        frameon=False,
-        handlelength=2.6,
+    renderer = figure.canvas.get_renderer()
+    to_figure = figure.transFigure.inverted()
+    panels = Bbox.union(
+        [axis.get_tightbbox(renderer) for axis in figure.axes if axis.get_visible()]
     )
-    for text, handle in zip(shown.get_texts(), handles, strict=True):
-        if not handle.get_linestyle() or handle.get_linestyle() == "None":
-            text.set_fontweight("bold")
+    (left, bottom), (right, _) = to_figure.transform(panels.get_points())
+    gap = LEGEND_GAP_INCHES / figure.get_figheight()
+    x, top, row_height = left, bottom - gap, 0.0
+    for title, entries in shown:
+        handles, labels = zip(*entries, strict=True)
+        block = figure.legend(handles, labels, title=title, loc="upper left",
+                              bbox_to_anchor=(x, top), bbox_transform=figure.transFigure,
+                              frameon=False, alignment="left", handlelength=2.6,
+                              borderaxespad=0.0, borderpad=0.0,
+                              title_fontproperties={"weight": "bold"})  # fmt: skip
+        (x0, y0), (x1, y1) = to_figure.transform(block.get_window_extent(renderer).get_points())
+        if x > left and x + (x1 - x0) > right:  # this row is full: start the next one
+            x, top, row_height = left, top - row_height - gap, 0.0
+            block.set_bbox_to_anchor((x, top), transform=figure.transFigure)
+        x += (x1 - x0) + gap * figure.get_figheight() / figure.get_figwidth()
+        row_height = max(row_height, y1 - y0)
 
 
 def _title(grid, text: str) -> None:
-    grid.figure.suptitle(text, y=1.02, fontsize="medium")
+    """The figure's title just above its panels' own titles (however many lines they have)."""
+    figure = grid.figure
+    renderer = figure.canvas.get_renderer()
+    top = max(axis.get_tightbbox(renderer).y1 for axis in figure.axes if axis.get_visible())
+    at = figure.transFigure.inverted().transform((0, top))[1]
+    figure.suptitle(text, y=at + 0.08 / figure.get_figheight(), va="bottom")
 
 
 def _layer_axis(axis, names: Sequence[str]) -> None:
     """Integer ticks at the layers, labelled with their (shortened) names."""
+    labels = [short_layer(n) for n in names]
     axis.set_xticks(range(len(names)))
-    axis.set_xticklabels([short_layer(n) for n in names], rotation=90, fontsize="xx-small")
     axis.set_xlim(-0.5, len(names) - 0.5)
+    shown = axis.set_xticklabels(labels)
+    # horizontal where every name fits in its slot of the axis, else turned upright
+    renderer = axis.figure.canvas.get_renderer()
+    slot = axis.get_window_extent(renderer).width / max(len(labels), 1)
+    if max(text.get_window_extent(renderer).width for text in shown) > 0.9 * slot:
+        for text in shown:
+            text.set_rotation(90)
 
 
 def short_layer(name: str) -> str:
@@ -296,18 +394,15 @@ def mark_flagged_runs(grid, runs: pd.DataFrame, x: str, y: str, panel_keys: list
     return marked
 
 
-def flag_legend_entries(marked: int) -> list:
+def flag_block(marked: int) -> list[Block]:
+    """The legend block of the flagged runs, if any were marked."""
     if not marked:
         return []
-    entries = [_header(f"flagged runs ({marked}; non-finite drawn at 0)")]
-    for look in FLAGS.values():
-        entries.append(
-            (
-                Line2D([], [], linestyle="", marker=look["marker"], color=look["color"]),
-                look["label"],
-            )
-        )
-    return entries
+    entries = [
+        (Line2D([], [], linestyle="", marker=look["marker"], color=look["color"]), look["label"])
+        for look in FLAGS.values()
+    ]
+    return [(f"flagged runs ({marked}; non-finite drawn at 0)", entries)]
 
 
 def mark_matching_sparsity(grid, runs: pd.DataFrame) -> None:
@@ -324,8 +419,7 @@ def mark_matching_sparsity(grid, runs: pd.DataFrame) -> None:
         axis.axvline(at, color="0.3", linestyle="--", linewidth=1, zorder=0)
         axis.axvspan(at, min(low, high), color="0.92", zorder=-1)
         axis.set_xlim(low, high)  # the shading must not widen the axis
-        axis.text(at, 0.02, " extreme ", transform=axis.get_xaxis_transform(), fontsize="x-small",
-                  color="0.3")  # fmt: skip
+        axis.text(at, 0.02, " extreme ", transform=axis.get_xaxis_transform(), color="0.3")
 
 
 # ---------------------------------------------------------------------------------- figures
@@ -346,12 +440,11 @@ def accuracy_vs_sparsity(runs: pd.DataFrame):
         remaining_axis(axis, data)
     mark_matching_sparsity(grid, data)
     marked = mark_flagged_runs(grid, data, REMAINING, "final_test_accuracy", ["net"])
+    mark_methods(grid)
     grid.set_axis_labels(REMAINING, "final test accuracy")
-    extra = [_header("MtM's regimes"), (Line2D([], [], color="0.3", linestyle="--"),
-             "matching | extreme (shaded)")]  # fmt: skip
-    legend(
-        grid.figure, _present(METHOD_ORDER, data["method"]), (), extra + flag_legend_entries(marked)
-    )
+    regimes = [("MtM's regimes", [(Line2D([], [], color="0.3", linestyle="--"),
+                                   "matching | extreme (shaded)")])]  # fmt: skip
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]), (), regimes + flag_block(marked))
     _title(grid, "Unmodified masks: accuracy against weights remaining (mean, 95% CI over seeds)")
     return grid
 
@@ -368,12 +461,13 @@ def ablations(runs: pd.DataFrame):
     for axis in grid.axes.flat:
         remaining_axis(axis, data)
     marked = mark_flagged_runs(grid, data, REMAINING, "final_test_accuracy", ["net", "method"])
+    mark_methods(grid)
     grid.set_axis_labels(REMAINING, "final test accuracy")
     legend(
         grid.figure,
         _present(METHOD_ORDER, data["method"]),
         _present(ABLATION_ORDER, data["ablation"]),
-        flag_legend_entries(marked),
+        flag_block(marked),
     )
     _title(grid, "Ablations of each method's mask (mean, 95% CI over seeds)")
     return grid
@@ -432,16 +526,16 @@ def ablation_effects(effects: pd.DataFrame):
             axis.axhline(-margin, **MARGIN_STYLE)
             axis.axhspan(-margin, axis.get_ylim()[0], color=MARGIN_STYLE["color"], alpha=0.06,
                          linewidth=0)  # fmt: skip
+    mark_methods(grid)
     grid.set_axis_labels(REMAINING, "Δ accuracy (points)")
-    extra = []
+    reading = []
     if margin:
-        extra = [(Line2D([], [], **MARGIN_STYLE),
-                  f"−{margin:g} points: non-inferiority margin")]  # fmt: skip
+        reading = [(Line2D([], [], **MARGIN_STYLE), f"−{margin:g} points: the margin")]
     if (data["seeds"] < BAND_SEEDS).any():
-        extra.append((Line2D([], [], marker="o", linestyle="", color="0.4", markersize=3),
-                      f"each seed (fewer than {BAND_SEEDS} seeds: no band)"))  # fmt: skip
+        reading.append((Line2D([], [], marker="o", linestyle="", color="0.4", markersize=3),
+                        f"each seed (< {BAND_SEEDS} seeds: no band)"))  # fmt: skip
     legend(grid.figure, _present(METHOD_ORDER, data["method"]),
-           _present(ABLATION_ORDER, data["ablation"]), extra)  # fmt: skip
+           _present(ABLATION_ORDER, data["ablation"]), [("reading it", reading)])  # fmt: skip
     _title(grid, "Ablation effect on final test accuracy, paired by seed (band: 90% t interval)")
     return grid
 
@@ -477,18 +571,21 @@ def _per_layer(data: pd.DataFrame, y: str, keys, by_comparison: bool, ylabel: st
     data = data.assign(
         layer_index=[positions[k] for k in zip(data["net"], data["layer"], strict=True)]
     )
-    options = _method_hue(data)
     if by_comparison:
+        data, options = _comparison_hue(data)
         options |= _ablation_style(data, "comparison", COMPARISON_DASHES)
+    else:
+        options = _method_hue(data)
     grid, data = _facets(data, "layer_index", y, keys, marker="o", markersize=3,
                          facet_kws={"sharex": False, "sharey": False}, **options)  # fmt: skip
+    grid.set_axis_labels("layer (input to output)", ylabel)
     for panel, axis in grid.axes_dict.items():
         net = data.loc[data["panel"] == panel, "net"].iloc[0]
         names = [
             layer for (n, layer), _ in sorted(positions.items(), key=lambda i: i[1]) if n == net
         ]
         _layer_axis(axis, names)
-    grid.set_axis_labels("layer (input to output)", ylabel)
+    mark_methods(grid)
     _title(grid, title)
     return grid, data
 
@@ -533,10 +630,12 @@ def training_curves(histories: pd.DataFrame, sparsities: Mapping[str, float]):
     data = data[data["ablation"] == "unmodified"]
     if data.empty:
         return no_data("training curves")
+    epochs = data["epoch"].nunique()
     grid, _ = _facets(
         data, "epoch", "test_accuracy", ["net"], facet_kws={"sharey": False, "sharex": False},
-        **_method_hue(data),
+        marker="o", markersize=4, markevery=max(1, epochs // 6), **_method_hue(data),
     )  # fmt: skip
+    mark_methods(grid)
     grid.set_axis_labels("epoch", "test accuracy")
     legend(grid.figure, _present(METHOD_ORDER, data["method"]))
     _title(grid, f"Training curves, unmodified masks, {_sparsity_text(sparsities)}")
@@ -569,13 +668,16 @@ def topology(table: pd.DataFrame):
         value_vars=measures,
         var_name="measure",
     )
+    # panels in the order of TOPOLOGY_MEASURES (paths, exact nodes, NPB's nodes)
+    long["measure"] = pd.Categorical(long["measure"], categories=measures, ordered=True)
     grid, _ = _facets(long, REMAINING, "value", ["net", "measure"], marker="o", markersize=3,
                       facet_kws={"sharey": False}, **_method_hue(long),
                       **_ablation_style(long))  # fmt: skip
     for axis in grid.axes.flat:
         remaining_axis(axis, long)
         # "net | measure" is wider than a panel: one line each
-        axis.set_title(axis.get_title().replace(" | ", "\n"), fontsize="small")
+        axis.set_title(axis.get_title().replace(" | ", "\n"))
+    mark_methods(grid)
     grid.set_axis_labels(REMAINING, "")
     legend(grid.figure, _present(METHOD_ORDER, long["method"]),
            _present(ABLATION_ORDER, long["ablation"]))  # fmt: skip
@@ -593,19 +695,23 @@ def similarity_per_layer(
         at = at[~at["comparison"].str.startswith("dense")]
     if at.empty:
         return no_data(f"{measure} per layer")
-    baseline = table[table["method"] == "dense"]
-    copies = [
-        baseline.assign(method=method, comparison="dense, two seeds")
-        for method in at["method"].unique()
-    ]
-    data = pd.concat([at, *copies], ignore_index=True)
     label = "SVCCA (99% variance)" if measure == "svcca" else "linear CKA"
     grid, data = _per_layer(
-        data, measure, ["net", "method"], True, label,
+        at, measure, ["net", "method"], True, label,
         f"{label} to the unmodified net, trained, {_sparsity_text(sparsities)} (95% CI)",
     )  # fmt: skip
+    # the baseline in every panel: two dense nets of different seeds, layer by layer
+    positions = _layer_positions(at)
+    dense = table[table["method"] == "dense"].groupby(["net", "layer"], sort=False)[measure].mean()
+    for panel, axis in grid.axes_dict.items():
+        net = data.loc[data["panel"] == panel, "net"].iloc[0]
+        band = sorted((positions[net, layer], value) for (n, layer), value in dense.items()
+                      if n == net and (net, layer) in positions)  # fmt: skip
+        if band:
+            axis.plot(*zip(*band, strict=True), **DENSE_BAND)
+    bands = [("baseline", [(Line2D([], [], **DENSE_BAND), DENSE_BASELINE)])] if len(dense) else []
     legend(grid.figure, _present(METHOD_ORDER, data["method"]),
-           _present(list(COMPARISON_DASHES), data["comparison"]))  # fmt: skip
+           _present(list(COMPARISON_DASHES), data["comparison"]), bands)  # fmt: skip
     return grid
 
 
@@ -651,18 +757,19 @@ def similarity_dense(table: pd.DataFrame):
         shown = per_run.loc[per_run["panel"] == panel]
         net = shown["net"].iloc[0]
         if net in baseline:
-            axis.axhline(baseline[net], color="0.6", linewidth=4, alpha=0.5, zorder=0)
+            axis.axhline(baseline[net], **DENSE_BAND)
         cross = other[(other["net"] == net) & other["method"].isin(shown["method"].unique())]
         if len(cross):
             means = cross.groupby(REMAINING)["svcca"].mean()
             axis.plot(means.index, means.to_numpy(), **CROSS_SEED_STYLE)
         remaining_axis(axis, per_run)
+    mark_methods(grid)
     grid.set_axis_labels(REMAINING, "SVCCA to the dense net")
-    extra = [(Line2D([], [], color="0.6", linewidth=4, alpha=0.5), "dense vs dense, two seeds")]
+    baselines = [(Line2D([], [], **DENSE_BAND), DENSE_BASELINE)]
     if len(other):
-        extra.append((Line2D([], [], **CROSS_SEED_STYLE), "unmodified vs dense of another seed"))
+        baselines.append((Line2D([], [], **CROSS_SEED_STYLE), "unmodified vs dense, other seed"))
     legend(grid.figure, _present(METHOD_ORDER, per_run["method"]),
-           _present(ABLATION_ORDER, per_run["ablation"]), extra)  # fmt: skip
+           _present(ABLATION_ORDER, per_run["ablation"]), [("baselines", baselines)])  # fmt: skip
     _title(grid, "Pruned vs dense representations (same seed; mean over layers, 95% CI)")
     return grid
 
@@ -682,7 +789,10 @@ def channel_sparsity(table: pd.DataFrame, sparsities: Mapping[str, float]):
         kind = "matching" if not pd.isna(limit) else "analysis"
         chosen.append(rows[rows["sparsity"] == near].assign(net=f"{net} ({kind} {near:g})"))
     data = pd.concat(chosen)
-    grid, _ = _facets(data, "threshold", "share", ["net"], **_method_hue(data))
+    grid, _ = _facets(data, "threshold", "share", ["net"], marker="o", markersize=4,
+                      markevery=max(1, data["threshold"].nunique() // 6),
+                      **_method_hue(data))  # fmt: skip
+    mark_methods(grid)
     grid.set_axis_labels("sparsity s of a neuron or channel", "share with sparsity ≥ s")
     legend(grid.figure, _present(METHOD_ORDER, data["method"]))
     _title(grid, "Per-channel sparsity of unmodified masks (mean over seeds)")

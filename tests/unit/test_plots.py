@@ -1,10 +1,13 @@
 """The figures' conventions, checked on the drawn matplotlib objects: flagged runs marked, MtM's
-sparsity axis, wrapped panels, one colour per method and one line style per ablation everywhere."""
+sparsity axis, wrapped panels, legends below and no wider than the panels, labels legible at the
+size the report shows them, one colour and marker per method and one line style per ablation
+everywhere (solid: unmodified), random pruning and the dense baseline one look each."""
 
 import itertools
 import math
 
 import matplotlib
+import matplotlib.pyplot
 import pandas as pd
 import pytest
 
@@ -14,6 +17,8 @@ from pai import plots, tables
 @pytest.fixture(autouse=True)
 def _style():
     plots.style({"context": "paper"}, ["random", "magnitude", "snip", "lottery", "mine"])
+    yield
+    matplotlib.pyplot.close("all")
 
 
 def _runs() -> pd.DataFrame:
@@ -38,6 +43,20 @@ def _runs() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _dashes(line) -> tuple:
+    """A line's dash pattern as it was asked for (matplotlib scales it by the width), () if
+    solid."""
+    return tuple(line._unscaled_dash_pattern[1] or ())
+
+
+def _legend_texts(figure) -> list[str]:
+    """Every legend block's title and labels, in order."""
+    texts = []
+    for block in figure.legends:
+        texts += [block.get_title().get_text()] + [t.get_text() for t in block.get_texts()]
+    return texts
+
+
 def _markers(axis) -> list[tuple[float, float]]:
     """The scattered markers of a panel (not the lines' error bands)."""
     scattered = [c for c in axis.collections if type(c) is matplotlib.collections.PathCollection]
@@ -51,7 +70,7 @@ def test_flagged_runs_are_marked_in_their_panels():
     assert _markers(magnitude) == [(0.1, 0.5), (0.1, 0.5)]
     random = grid.axes_dict["lenet | random"]
     assert _markers(random) == [(50.0, 0.0)]  # diverged: drawn at 0
-    texts = [t.get_text() for t in grid.figure.legends[0].get_texts()]
+    texts = _legend_texts(grid.figure)
     assert "layer collapse" in texts and "diverged (non-finite loss)" in texts
 
 
@@ -98,23 +117,107 @@ def test_a_long_grid_is_ticked_at_some_of_its_sparsities_evenly_spread():
     assert set(ticks) <= {round(r, 6) for r in remaining}
 
 
-def test_panels_wrap_at_four_columns():
-    grid = plots.ablations(_grid_runs())
-    assert grid.axes.shape[-1] <= 4 if grid.axes.ndim == 2 else len(grid.axes) == 8
+def test_panels_wrap_at_three_columns():
+    grid = plots.ablations(_grid_runs())  # 8 panels: rows of 3, 3 and 2
     columns = {round(axis.get_position().x0, 3) for axis in grid.axes.flat}
-    assert len(columns) == 4
+    rows = {round(axis.get_position().y0, 3) for axis in grid.axes.flat}
+    assert len(columns) == plots.COLUMNS == 3 and len(rows) == 3
 
 
-def test_a_tall_legend_beside_one_panel_clears_the_title():
-    # one net and every method: the legend is taller than the panel it stands beside
+@pytest.mark.parametrize("nets", [("a",), ("a", "b", "c", "d")])
+def test_the_legend_lies_below_the_panels_and_no_wider(nets):
+    # one net: a single panel (widened to take the legend); four nets: a row and a half
     methods = ("random", "magnitude", "snip", "lottery", "mine")
-    grid = plots.accuracy_vs_sparsity(_grid_runs(nets=("a",), methods=methods))
-    figure = grid.figure
+    figure = plots.accuracy_vs_sparsity(_grid_runs(nets=nets, methods=methods)).figure
     renderer = figure.canvas.get_renderer()
-    legend = figure.legends[0].get_window_extent(renderer)
+    panels = matplotlib.transforms.Bbox.union([a.get_tightbbox(renderer) for a in figure.axes])
     title = figure._suptitle.get_window_extent(renderer)
-    assert legend.y1 < title.y0  # the legend ends below the title
-    assert legend.y0 >= 0 and legend.y1 <= figure.bbox.y1
+    assert title.y0 >= panels.y1  # the title above every panel title
+    for block in figure.legends:
+        box = block.get_window_extent(renderer)
+        assert box.y1 <= panels.y0 and panels.x0 - 1 <= box.x0 and box.x1 <= panels.x1 + 1
+
+
+def _all_figures(layers=("fc_layers.0.weight", "fc_layers.1.weight", "fc.weight")):
+    """Every figure of a small grid drawn from hand-made tables (the smoke grid's are drawn in
+    tests/workflow/test_pipeline.py)."""
+    runs = _grid_runs()
+    layer_rows, similarity = [], []
+    for net in ("a", "b"):
+        for method in ("random", "snip", "lottery", "mine", "dense"):
+            for comparison in ("shuffle", "reinit", "invert", "random", "dense seed 1"):
+                if (method == "dense") != (comparison == "dense seed 1"):
+                    continue
+                for i, layer in enumerate(layers):
+                    for seed in (0, 1):
+                        row = {"net": net, "method": method, "sparsity": 0.79, "seed": seed,
+                               "comparison": comparison, "layer": layer, "svcca": 0.5 + i / 20,
+                               "cka": 0.6, "ablation": "unmodified", "stage": "trained",
+                               "entries": "all", "tensor": "weight", "w1": 0.01 * (i + 1),
+                               "density": 0.2}  # fmt: skip
+                        (similarity if method == "dense" or comparison != "invert" else
+                         layer_rows).append(row)  # fmt: skip
+    similarity = pd.DataFrame(similarity + layer_rows)
+    distances = similarity[similarity["method"] != "dense"]
+    sparsities = {"a": 0.79, "b": 0.79}
+    return {
+        "accuracy": plots.accuracy_vs_sparsity(runs),
+        "ablations": plots.ablations(runs),
+        "distances": plots.distances_per_layer(distances, sparsities),
+        "layer_density": plots.layer_density(distances, sparsities),
+        "similarity_svcca": plots.similarity_svcca(similarity, sparsities),
+    }
+
+
+def test_every_label_is_legible_at_the_size_the_report_shows_it():
+    for name, grid in _all_figures().items():
+        shown, text = plots.smallest_text_px(grid, dpi=150)
+        assert shown >= plots.SMALLEST_PX, f"{name}: {text!r} is {shown:.1f} px in the report"
+
+
+def test_layer_names_are_horizontal_where_they_fit_and_upright_where_not():
+    short = _all_figures()["distances"].axes_dict["a | snip"]
+    assert {t.get_rotation() for t in short.get_xticklabels()} == {0.0}
+    many = [f"features.{i}.weight" for i in range(16)]  # VGG-16's sixteen layers
+    long = _all_figures(layers=many)
+    axis = long["distances"].axes_dict["a | snip"]
+    assert {t.get_rotation() for t in axis.get_xticklabels()} == {90.0}
+    for name, grid in long.items():
+        shown, text = plots.smallest_text_px(grid, dpi=150)
+        assert shown >= plots.SMALLEST_PX, f"{name}: {text!r} is {shown:.1f} px in the report"
+
+
+def test_solid_is_unmodified_random_pruning_black_dashed_and_the_dense_baseline_a_grey_band():
+    figures = _all_figures()
+    for name in ("distances", "similarity_svcca"):
+        axis = figures[name].axes_dict["a | snip"]
+        lines = [line for line in axis.lines if len(line.get_xdata()) > 1]
+        band = [line for line in lines if line.get_linewidth() == plots.DENSE_BAND["linewidth"]]
+        drawn = [line for line in lines if line not in band]
+        # no unmodified line here (each comparison is against it), so no solid line
+        assert drawn and all(line.get_linestyle() != "-" for line in drawn), name
+        black = [line for line in drawn if matplotlib.colors.to_hex(line.get_color()) == "#000000"]
+        assert len(black) == 1 and black[0].get_marker() == "s", name  # random pruning
+        assert _dashes(black[0]) == plots.COMPARISON_DASHES["random"]
+        if name == "similarity_svcca":
+            assert len(band) == 1 and band[0].get_color() == plots.DENSE_BAND["color"]
+            assert band[0].get_alpha() == plots.DENSE_BAND["alpha"]
+        else:
+            assert not band
+
+
+def test_the_benchmarks_and_random_pruning_have_markers_of_their_own():
+    grid = plots.accuracy_vs_sparsity(_grid_runs(nets=("a",)))
+    drawn = {
+        matplotlib.colors.to_hex(line.get_color()): line.get_marker()
+        for line in grid.axes_dict["a"].lines
+        if len(line.get_xdata()) > 1
+    }
+    markers = {m: drawn[matplotlib.colors.to_hex(plots.PALETTE[m])] for m in plots.PALETTE
+               if matplotlib.colors.to_hex(plots.PALETTE[m]) in drawn}  # fmt: skip
+    assert markers["random"] == "s" and markers["lottery"] not in ("s", "o")
+    assert markers["snip"] == markers["mine"] == "o"
+    assert len({plots.MARKERS["random"], plots.MARKERS["lottery"], plots.MARKERS["magnitude"]}) == 3
 
 
 def _line_colours_and_dashes(grid) -> set[tuple]:
@@ -146,15 +249,15 @@ def test_one_colour_per_method_in_every_figure_and_groups_apart():
     assert plots.GROUPS["mine"] == "plugin"
 
 
-def test_one_line_style_per_ablation():
+def test_each_ablation_is_drawn_in_its_own_line_style():
     grid = plots.ablations(_grid_runs(nets=("a",), methods=("snip",)))
-    styles = {}
-    for line in grid.axes_dict["a | snip"].lines:
-        if len(line.get_xdata()) > 1:
-            styles.setdefault(line.get_linestyle(), 0)
-            styles[line.get_linestyle()] += 1
-    assert len(styles) >= 2  # solid and dashed patterns, one per ablation
-    labels = [t.get_text() for t in grid.figure.legends[0].get_texts()]
+    axis = grid.axes_dict["a | snip"]
+    drawn = [line for line in axis.lines if len(line.get_xdata()) > 1]
+    assert len(drawn) == 4
+    for line, name in zip(drawn, plots.ABLATION_ORDER, strict=True):  # seaborn's style order
+        assert _dashes(line) == (plots.ABLATION_DASHES[name] or ()), name
+    assert drawn[0].get_linestyle() == "-"  # solid: unmodified
+    labels = _legend_texts(grid.figure)
     assert labels[labels.index("line style") + 1 :][:4] == [
         "unmodified",
         "shuffle",

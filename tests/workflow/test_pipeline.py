@@ -39,6 +39,32 @@ DOWNSTREAM = {
 }
 
 
+def test_every_figure_of_the_smoke_grid_is_legible_in_the_report(smoke_run):
+    """Section 3 of the report's conventions on the smoke grid's own tables: every label at
+    least plots.SMALLEST_PX pixels as the report shows the figure, the legends below the
+    panels and no wider, solid lines only for unmodified masks."""
+    import matplotlib.pyplot as plt
+    from matplotlib.transforms import Bbox
+
+    from pai import plots
+    from pai.study import Study, read_configs
+
+    config = read_configs([smoke_run / "config.yaml", smoke_run / "presets/smoke.yaml"])
+    study = Study(config, base=smoke_run)
+    plots.style(config["plots"], config["grid"]["methods"])
+    for name, figure in registry.FIGURES.items():
+        table = pd.read_parquet(smoke_run / f"results/tables/{figure.table}.parquet")
+        drawn = plots.draw(name, table, study.analysis_sparsities()).figure
+        shown, text = plots.smallest_text_px(drawn, config["plots"]["dpi"])
+        assert shown >= plots.SMALLEST_PX, f"{name}: {text!r} is {shown:.1f} px in the report"
+        renderer = drawn.canvas.get_renderer()
+        panels = Bbox.union([axis.get_tightbbox(renderer) for axis in drawn.axes])
+        for block in drawn.legends:
+            box = block.get_window_extent(renderer)
+            assert box.y1 <= panels.y0 and box.x1 <= panels.x1 + 1, name
+        plt.close(drawn)
+
+
 def test_every_table_and_figure_is_written(smoke_run):
     for name in FIGURES:
         for ext in ("png", "pdf"):

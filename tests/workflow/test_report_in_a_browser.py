@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import snakemake
 
-from pai import registry
+from pai import plots, registry
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -147,6 +147,34 @@ def test_every_figure_and_table_of_each_paper_opens_in_the_page(report, browser)
         eye.click()
         # a figure opens as an image, a table as a page of its own (an iframe) holding a table
         assert _opened(browser, Path(path).name), f"{path} does not open under {paper!r}"
+
+
+def test_a_figure_is_shown_as_wide_as_its_labels_were_sized_for(report, browser):
+    """plots.REPORT_FIGURE_PX, which the figures' font sizes assume, is the width the report
+    gives an opened figure in a 1400 px window (the results menu beside it held narrow)."""
+    from selenium.webdriver.common.by import By
+
+    results = _report_data(report, "results")
+    path = "results/figures/ablations.png"
+    paper = registry.FIGURES["ablations"].paper
+    browser.set_window_rect(width=1400, height=1000)
+    _open(browser, report, (1400, 1000))
+    browser.find_element(By.XPATH, f"//span[normalize-space(text())={paper!r}]").click()
+    shown_as = results[path]["labels"]["result"]
+    browser.find_element(
+        By.XPATH, f"//td[normalize-space(text())={shown_as!r}]/following-sibling::td"
+        "//a[@iconname='eye']",
+    ).click()  # fmt: skip
+    assert _opened(browser, Path(path).name)
+    width, natural, menu_overflows = browser.execute_script(
+        "const i = [...document.querySelectorAll('img')].find(e => e.naturalWidth > 0"
+        " && (e.src || '').includes('filename=ablations.png'));"
+        "const nav = document.querySelector('nav');"
+        "return [i.getBoundingClientRect().width, i.naturalWidth,"
+        " nav.scrollWidth > nav.clientWidth + 1];"
+    )
+    assert width >= min(natural, plots.REPORT_FIGURE_PX) - 1, (width, natural)
+    assert not menu_overflows  # the menu's cells wrap instead of running out of it
 
 
 def _opened(driver, name: str) -> bool:

@@ -2,6 +2,10 @@
 #
 # Path map (docs/design.md), keyed net / method / sparsity / seed / ablation:
 #   resources/data/{dataset}/{manifest.json,tensors.pt}              download_data
+#   resources/identity/{dataset}.json                                dataset_identity
+#   results/checks/{net=/method=,net=/architecture,dataset=}.json    check_method,
+#                                                                    check_architecture,
+#                                                                    check_dataset (plugins)
 #   results/init/net=/seed=/weights.pt                               init_weights
 #   results/scores/net=/method=/seed=/scores.pt                      score_weights (one-shot)
 #   results/masks/net=/method=/sparsity=/seed=/mask.pt               make_mask, make_lottery_mask
@@ -67,6 +71,7 @@ wildcard_constraints:
 
 
 include: "workflow/rules/data.smk"
+include: "workflow/rules/checks.smk"
 include: "workflow/rules/init.smk"
 include: "workflow/rules/scoring.smk"
 include: "workflow/rules/masks.smk"
@@ -76,6 +81,12 @@ include: "workflow/rules/analyses.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/plots.smk"
+
+
+# a failed run ends on each distinct problem once, the plugin or file at fault and its logs
+# (pai.failures), instead of on Snakemake's "At least one job did not complete successfully"
+onerror:
+    print(failures.summary(log), file=sys.stderr)
 
 
 rule all:

@@ -36,8 +36,8 @@ from . import plugins, registry, seeds, storage
 from .storage import atomic_write
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
-# open_lth (and so MtM) normalises CIFAR-10 with the ImageNet constants
-CIFAR_MEAN, CIFAR_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+# ImageNet's channel statistics: open_lth (and so MtM) normalises CIFAR-10 with them too
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 DOWNLOAD_TIMEOUT_S = 60
 log = logging.getLogger("pai.data")
 # torchvision is imported only where MNIST or CIFAR-10 is read: its import costs seconds, and
@@ -215,7 +215,7 @@ def load_cifar10(root: str | os.PathLike, mirror: str | None = None) -> TensorDa
 
     def images(ds) -> torch.Tensor:
         pixels = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float() / 255.0
-        return _normalise(pixels, CIFAR_MEAN, CIFAR_STD)
+        return _normalise(pixels, IMAGENET_MEAN, IMAGENET_STD)
 
     return TensorData(
         "cifar10",
@@ -225,7 +225,7 @@ def load_cifar10(root: str | os.PathLike, mirror: str | None = None) -> TensorDa
         torch.tensor(test.targets, dtype=torch.long),
         10,
         augment=True,
-        pad_value=_black_pixel(CIFAR_MEAN, CIFAR_STD),
+        pad_value=_black_pixel(IMAGENET_MEAN, IMAGENET_STD),
     )
 
 
@@ -396,7 +396,7 @@ def load_image_folder(
         images = _read_images(paths, image_size).to(torch.float32) / 255.0
         splits[split_name] = (images, torch.tensor(labels))
     if normalise == "imagenet":
-        mean, std = CIFAR_MEAN, CIFAR_STD
+        mean, std = IMAGENET_MEAN, IMAGENET_STD
     else:
         train = splits["train"][0]
         mean = tuple(train.mean(dim=(0, 2, 3)).tolist())
@@ -550,6 +550,17 @@ class ScoringData(NamedTuple):
 def scoring_subset(dataset: TensorData, per_class: int, seed: int) -> ScoringData:
     """MtM's scoring subset of the training set (:func:`class_balanced_subset`)."""
     return ScoringData(*class_balanced_subset(dataset.train_x, dataset.train_y, per_class, seed))
+
+
+def manifest(dataset: TensorData) -> dict:
+    """What a dataset holds, for people and checks: name, sizes, input shape, classes."""
+    return {
+        "dataset": dataset.name,
+        "train": len(dataset.train_y),
+        "test": len(dataset.test_y),
+        "input_shape": list(dataset.input_shape),
+        "classes": dataset.num_classes,
+    }
 
 
 def to_cache(dataset: TensorData) -> dict:

@@ -19,6 +19,8 @@ BAD_CONFIGS = [
     ),
     ("nets: {lenet300-digits: {dataset: imagenet}}", ["data.folders.imagenet"]),
     ("grid: {methods: [snap]}", ["grid.methods[0]", "snap"]),
+    ("grid: {sparsities: [1.0]}", ["grid.sparsities", "1.0"]),
+    ("grid: {nets: [resnet18-tinyimagenet]}", ["data.folders.tinyimagenet"]),
     ("grid: {ablations: [flip]}", ["grid.ablations[0]", "flip"]),
     ("grid: {sparsities: [1]}", ["grid.sparsities[0]", "1 is greater than or equal"]),
     ("grid: {sparsities: [-0.1]}", ["grid.sparsities[0]", "-0.1"]),

@@ -2,8 +2,9 @@
 planning where that can be known (a missing file, a syntax error, a wrong signature, a name taken
 by a built-in) and otherwise in the first job that meets it, before anything is trained (an
 import that fails, scores missing, misshapen or not finite, a net with the wrong number of
-outputs, a dataset whose labels do not match its images). The finished smoke run's results stay
-byte-for-byte as they were."""
+outputs, a dataset whose labels do not match its images), which is the plugin's check job
+(check_method, check_architecture, check_dataset). The finished smoke run's results stay
+byte-for-byte as they were, and the run ends on the problem, with the failed job's log."""
 
 from __future__ import annotations
 
@@ -82,22 +83,22 @@ def test_bad_plugin_stops_planning(finished, tmp_path, case, source, kind, named
 
 IN_A_JOB = [
     ("import fails", "import not_a_package_anywhere\n\n" + SCORE + "    pass\n", "method",
-     "score_weights", "cannot be imported: ModuleNotFoundError"),
+     "check_method", "cannot be imported: ModuleNotFoundError"),
     ("scores missing", HEADER + SCORE + WEIGHTS
-     + "    return {n: params[n].abs() for n in names[1:]}\n", "method", "score_weights",
+     + "    return {n: params[n].abs() for n in names[1:]}\n", "method", "check_method",
      "no scores for the prunable weights ['fc_layers.0.weight']"),
     ("wrong shape", HEADER + SCORE + WEIGHTS
-     + "    return {n: params[n].abs().flatten() for n in names}\n", "method", "score_weights",
+     + "    return {n: params[n].abs().flatten() for n in names}\n", "method", "check_method",
      "the scores of fc_layers.0.weight have shape (19200,), the weight has (300, 64)"),
     ("not finite", HEADER + SCORE + WEIGHTS
-     + "    return {n: params[n].abs() / 0 for n in names}\n", "method", "score_weights",
+     + "    return {n: params[n].abs() / 0 for n in names}\n", "method", "check_method",
      "are not finite (NaN or inf)"),
     ("wrong classes", "from torch import nn\n\n\ndef build(input_shape, num_classes):\n"
      "    return nn.Sequential(nn.Flatten(), nn.Linear(64, num_classes + 2))\n", "architecture",
-     "init_weights", "returns shape (2, 12), expected (2, 10) logits for 10 classes"),
+     "check_architecture", "returns shape (2, 12), expected (2, 10) logits for 10 classes"),
     ("labels do not match", "import torch\n\n\ndef load():\n    x = torch.zeros(6, 1, 4, 4)\n"
      "    return x, torch.zeros(5).long(), x, torch.zeros(6).long()\n",
-     "dataset", "download_data", "6 train images but labels of shape (5,)"),
+     "dataset", "check_dataset", "6 train images but labels of shape (5,)"),
 ]  # fmt: skip
 
 
@@ -116,6 +117,10 @@ def test_bad_plugin_stops_its_first_job_before_training(
     assert f"Error in rule {rule}" in message, message[-3000:]
     assert problem in message, message[-3000:]
     assert f"{tmp_path / 'bad.py'}" in message  # the plugin's reference is named
+    # the run ends on the problem, once, with the failed job's log (pai.failures via onerror)
+    ending = "\n".join(result.stderr.splitlines()[-12:])
+    assert "job(s) failed" in ending and problem in ending, ending
+    assert f"{rule} job(s); log: logs/{rule}/" in ending, ending
     after = file_digests(workdir / "results", skip=NOT_RESULTS)
     assert {path: after[path] for path in before} == before  # nothing finished was touched
     new = set(after) - set(before)

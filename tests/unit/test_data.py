@@ -150,8 +150,8 @@ def test_tinyimagenet_from_a_local_folder(tmp_path):
 
     pixels = torch.from_numpy(np.array(Image.open(tmp_path / "val/images/val_7.png")))
     expected = pixels[:, 4:68].permute(2, 0, 1).float() / 255
-    mean = torch.tensor(data.CIFAR_MEAN).view(3, 1, 1)
-    std = torch.tensor(data.CIFAR_STD).view(3, 1, 1)
+    mean = torch.tensor(data.IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(data.IMAGENET_STD).view(3, 1, 1)
     assert torch.allclose(d.test_x[7], (expected - mean) / std, atol=1e-6)
 
 

@@ -1,5 +1,6 @@
-"""The environment is pinned in one place: requirements.lock. The conda environment of the rules
-and the install commands use the same versions."""
+"""The environment is pinned in one place: requirements.lock. Every package pyproject.toml asks
+for is locked, the conda environment of the rules and the install commands use the same versions,
+and the packages the tests run on are those versions."""
 
 import re
 from pathlib import Path
@@ -41,3 +42,36 @@ def test_ci_installs_with_the_lock_as_the_readme_says():
     readme = (REPO / "README.md").read_text()
     assert '-e ".[dev,workflow]" -c requirements.lock' in ci
     assert '-e ".[dev,workflow]" -c requirements.lock' in readme
+
+
+def _declared() -> set[str]:
+    """Every package pyproject.toml asks for (core, dev and workflow extras)."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in ("dev", "workflow"):
+        requirements += project["optional-dependencies"][extra]
+    names = {re.match(r"^\s*([A-Za-z0-9_.\-]+)", r).group(1) for r in requirements}
+    return {name.lower().replace("_", "-") for name in names}
+
+
+def test_every_declared_package_is_locked():
+    missing = _declared() - set(_lock())
+    assert not missing, f"pyproject.toml asks for {sorted(missing)}, requirements.lock lacks them"
+
+
+def test_the_installed_packages_are_the_locked_versions():
+    """What the tests run on is what the lock says (the README installs with it)."""
+    from importlib import metadata
+
+    pins, wrong = _lock(), {}
+    for name in sorted(_declared()):
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue  # an extra this install left out
+        # a local build tag (torch's +cpu or +cu132) is the wheel's, not the version
+        if installed.split("+")[0] != pins[name].split("+")[0]:
+            wrong[name] = (installed, pins[name])
+    assert not wrong, f"installed vs locked: {wrong}"

@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "pai"
 # the layers of docs/design.md, lowest first; a module may import from lower layers only
 LAYERS = [
     ["seeds", "storage", "registry", "grid", "optim", "paper", "plugins", "pipeline", "capture",
-     "packing"],
+     "packing", "failures"],
     ["study", "data", "tables", "plots", "distances", "topology", "stats"],
     ["nets", "summary"],
     ["masks"],

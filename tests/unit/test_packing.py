@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from train_jobs import kill_after_first_checkpoint, start_train_job
+from kill_and_resume import kill_after_first_checkpoint, start_train_job
 
 from pai import ablations, cell_training, data, masks, nets, packing, pruning, storage, training
 from pai import runs as run_files

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from train_jobs import kill_after_first_checkpoint, start_train_job
+from kill_and_resume import kill_after_first_checkpoint, start_train_job
 
 from pai import ablations, data, masks, nets, pruning, storage, training
 

@@ -113,7 +113,7 @@ def test_editing_the_plugin_reruns_only_its_jobs(plugin_run, tmp_path):
     assert planned_jobs(workdir, *PLUGINS) == {}
     plugin = workdir / "examples/plugins/layerwise_magnitude.py"
     plugin.write_text(plugin.read_text() + "\n# an edit\n")
-    per_net = {"score_weights": 3, "make_mask": 3, "train_model": 3}
+    per_net = {"check_method": 3, "score_weights": 3, "make_mask": 3, "train_model": 3}
     analyses = {"compute_distances": 3, "compute_similarity": 3}
     downstream = {
         "aggregate_results": 1, "compute_statistics": 1, "compare_with_paper": 1,
@@ -123,6 +123,20 @@ def test_editing_the_plugin_reruns_only_its_jobs(plugin_run, tmp_path):
     assert planned_jobs(workdir, *PLUGINS) == {
         **per_net, **analyses, **downstream, **figures, "all": 1,
     }  # fmt: skip
+
+
+def test_a_folder_datasets_new_image_retrains_its_net_in_one_invocation(plugin_run, tmp_path):
+    """A folder dataset's identity holds its files' names and sizes: a new image plans the
+    rebuilt data and everything trained on it, in the same invocation."""
+    workdir = copy_workdir(plugin_run, tmp_path / "more_images")
+    train = workdir / "examples/data/shapes/train/disc"
+    first = sorted(train.iterdir())[0]
+    (train / f"copy_of_{first.name}").write_bytes(first.read_bytes())
+    planned = planned_jobs(workdir, *PLUGINS)
+    assert planned["download_data"] == 1 and planned["dataset_identity"] == 1
+    # every convnet-shapes job that reads the data: its dense net, 3 methods' runs, SNIP's scores
+    assert planned["train_dense"] == 1 and planned["train_model"] == 3
+    assert planned["score_weights"] == 1
 
 
 def test_one_run_without_snakemake_trains_the_pipelines_bits(plugin_run):

@@ -139,7 +139,7 @@ def test_a_plugin_methods_jobs_get_the_same_resources(workdir):
             jobs.append((head.group(1), wildcards.group(1), resources))
     mine = [(rule, res) for rule, wc, res in jobs if "method=layerwise_magnitude" in wc]
     rules = sorted({rule for rule, _ in mine})
-    assert rules == ["make_mask", "score_weights", "train_model"]
+    assert rules == ["check_method", "make_mask", "score_weights", "train_model"]
     for rule, resources in mine:
         if rule == "train_model":
             assert (resources["slurm_partition"], resources["gpu"]) == ("gpu", "1")

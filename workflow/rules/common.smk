@@ -8,7 +8,7 @@
 import re
 from pathlib import Path
 
-from pai import paper, registry
+from pai import failures, paper, registry
 from pai.grid import file_key, lottery_label, lottery_round, other_seed
 from pai.study import Study
 
@@ -86,8 +86,23 @@ def dataset_identity(wildcards):
     return STUDY.dataset_identity(net_of(wildcards).dataset)
 
 
+def identity_of_dataset(wildcards):
+    return STUDY.dataset_identity(wildcards.dataset)
+
+
 def download_settings(wildcards):
     return STUDY.dataset_download(wildcards.dataset)
+
+
+def first_seed(wildcards):
+    """The seed a plugin method's check scores (the net's first)."""
+    return net_of(wildcards).seeds[0]
+
+
+def highest_sparsity(wildcards):
+    """Where an iterative plugin method's check prunes to: the net's highest sparsity (the most
+    pruned nets its rounds score)."""
+    return float(net_of(wildcards).sparsities[-1])
 
 
 def method_settings(wildcards):
@@ -176,23 +191,76 @@ def dataset_tensors(wildcards):
     )
 
 
-def method_weights(wildcards):
+def data_inputs(wildcards):
+    """What a job that reads the net's data takes: the tensors (ancient) and the dataset's
+    identity file. Snakemake does not look again at the jobs after one that must run when the
+    file between them is ancient, so without the identity file a new dataset option rebuilt the
+    data in one invocation and retrained only in the next."""
+    dataset = net_of(wildcards).dataset
+    return {
+        "dataset": dataset_tensors(wildcards),
+        "dataset_identity": fill(
+            rules.dataset_identity.output.identity, dataset=dataset
+        ),
+    }
+
+
+def method_weights(wildcards, **values):
     """The weights a method scores and its runs start from: the init; the trained dense net for
     pruning after training; the dense run's rewind point for lottery-ticket rewinding.
+    ``values`` replace wildcards (a check's seed).
     """
     start = STUDY.methods[wildcards.method].start
     if start == "trained":
-        return fill(rules.train_dense.output.trained, wildcards)
+        return fill(rules.train_dense.output.trained, wildcards, **values)
     if start == "rewind":
-        return fill(rules.train_dense.output.rewind, wildcards)
-    return fill(rules.init_weights.output.weights, wildcards)
+        return fill(rules.train_dense.output.rewind, wildcards, **values)
+    return fill(rules.init_weights.output.weights, wildcards, **values)
 
 
 def scoring_inputs(wildcards):
     inputs = {"weights": method_weights(wildcards)}
     if STUDY.methods[wildcards.method].data:
-        inputs["dataset"] = dataset_tensors(wildcards)
+        inputs |= data_inputs(wildcards)
+    return inputs | plugin_method_check(wildcards)
+
+
+def plugin_method_check(wildcards):
+    """A plugin method's check (rule check_method), for its scoring and mask jobs."""
+    if wildcards.method in registry.METHODS:
+        return {}
+    return {
+        "method_check": fill(
+            rules.check_method.output.check, net=wildcards.net, method=wildcards.method
+        )
+    }
+
+
+def method_check_inputs(wildcards):
+    """What a plugin method's check scores: the weights of the net's first seed, and the data
+    if the method scores on it."""
+    inputs = {"weights": method_weights(wildcards, seed=first_seed(wildcards))}
+    if STUDY.methods[wildcards.method].data:
+        inputs |= data_inputs(wildcards)
     return inputs
+
+
+def plugin_architecture_check(wildcards):
+    """A plugin architecture's check (rule check_architecture), for the net's init jobs."""
+    if net_of(wildcards).arch in registry.ARCHITECTURES:
+        return {}
+    return {
+        "architecture_check": fill(rules.check_architecture.output.check, wildcards)
+    }
+
+
+def plugin_dataset_check(wildcards):
+    """A plugin loader's check (rule check_dataset), for its download_data job. (A folder's
+    layout is checked while planning; reading it twice would double its one long job.)
+    """
+    if STUDY.datasets[wildcards.dataset].kind != "loader":
+        return {}
+    return {"dataset_check": fill(rules.check_dataset.output.check, wildcards)}
 
 
 def mask_inputs(wildcards):
@@ -202,7 +270,7 @@ def mask_inputs(wildcards):
         return {
             "weights": method_weights(wildcards),
             "scores": fill(rules.score_weights.output.scores, wildcards),
-        }
+        } | plugin_method_check(wildcards)
     return scoring_inputs(wildcards)
 
 
@@ -260,8 +328,7 @@ def similarity_inputs(wildcards):
         inputs["dense_other_seed"] = fill(
             rules.train_dense.output.trained, wildcards, seed=other
         )
-    inputs["dataset"] = dataset_tensors(wildcards)
-    return inputs
+    return inputs | data_inputs(wildcards)
 
 
 def dense_trained_of_net(wildcards):
@@ -274,7 +341,7 @@ def dense_trained_of_net(wildcards):
 
 
 def dense_similarity_inputs(wildcards):
-    return {**dense_trained_of_net(wildcards), "dataset": dataset_tensors(wildcards)}
+    return dense_trained_of_net(wildcards) | data_inputs(wildcards)
 
 
 def report_labels(kind, shows, claim):

@@ -2,6 +2,8 @@
 
 
 rule init_weights:
+    input:
+        unpack(plugin_architecture_check),
     output:
         weights="results/init/net={net}/seed={seed}/weights.pt",
     log:

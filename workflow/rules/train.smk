@@ -9,8 +9,8 @@
 
 rule train_model:
     input:
+        unpack(data_inputs),
         **start_files(rules.make_mask),
-        dataset=dataset_tensors,
     output:
         **per_ablation("trained", f"{RUN_FOLDER}/trained.pt"),
         **per_ablation("history", f"{RUN_FOLDER}/history.parquet"),
@@ -39,8 +39,8 @@ rule train_model:
 
 rule train_dense:
     input:
+        unpack(data_inputs),
         init=rules.init_weights.output.weights,
-        dataset=dataset_tensors,
     output:
         trained=f"{DENSE}/trained.pt",
         history=f"{DENSE}/history.parquet",
@@ -66,9 +66,9 @@ rule train_dense:
 
 rule train_lottery_round:
     input:
+        unpack(data_inputs),
         rewind=rules.train_dense.output.rewind,
         mask=lottery_round_mask,
-        dataset=dataset_tensors,
     output:
         trained=f"{LOTTERY_ROUND}/trained.pt",
         history=f"{LOTTERY_ROUND}/history.parquet",

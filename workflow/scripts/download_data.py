@@ -6,14 +6,5 @@ pipeline.start_job(snakemake.log[0], snakemake.threads)
 dataset = data.load(snakemake.params.dataset)
 # every later job reads these tensors instead of parsing the dataset again (seconds per job)
 storage.save(data.to_cache(dataset), snakemake.output.tensors)
-storage.write_json(
-    {
-        "dataset": dataset.name,
-        "train": len(dataset.train_y),
-        "test": len(dataset.test_y),
-        "input_shape": list(dataset.input_shape),
-        "classes": dataset.num_classes,
-    },
-    snakemake.output.manifest,
-)
+storage.write_json(data.manifest(dataset), snakemake.output.manifest)
 pipeline.end_job()

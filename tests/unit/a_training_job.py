@@ -1,6 +1,6 @@
 """A training job run as a subprocess by the kill-and-resume tests.
 
-usage: train_job.py CHECKPOINT OUTPUT EPOCHS [packed]
+usage: a_training_job.py CHECKPOINT OUTPUT EPOCHS [packed]
 
 ``packed``: the runs of a cell (three ablations) trained together as one packed model, its one
 checkpoint at CHECKPOINT.

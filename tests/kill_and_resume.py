@@ -1,5 +1,5 @@
-"""A training job as its own process (tests/unit/train_job.py), and killing it mid-run: what the
-kill-and-resume tests of the solo and the packed engine share."""
+"""A training job as its own process (tests/unit/a_training_job.py), and killing it mid-run:
+what the kill-and-resume tests of the solo and the packed engine share."""
 
 import os
 import signal
@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-SCRIPT = Path(__file__).parent / "unit" / "train_job.py"
+SCRIPT = Path(__file__).parent / "unit" / "a_training_job.py"
 
 
 def start_train_job(checkpoint: Path, output: Path, epochs: int, *extra: str) -> subprocess.Popen:

@@ -24,8 +24,11 @@ else:
         data=subset,
         rankings=params.rankings,
     )
-    checked = {ranking: masks.layer_counts(mask) for ranking, mask in found.items()}
-# what was checked, nothing that varies between identical runs: after a revert the marker is the
-# same file, so nothing downstream reruns for it
+    for ranking, mask in found.items():
+        pipeline.log.info("%s mask: %s", ranking, masks.layer_counts(mask))
+    checked = {ranking: sorted(mask) for ranking, mask in found.items()}
+# what was checked (layer names and shapes), nothing that depends on the grid's sparsities or on
+# the run: after a revert, or a new sparsity, the marker is the same file (same checksum), so
+# nothing downstream reruns for it
 storage.write_json({"method": params.method["name"], **checked}, snakemake.output.check)
 pipeline.end_job()

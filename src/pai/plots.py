@@ -50,6 +50,7 @@ ROW_INCHES = 6.0
 # come out at least SMALLEST_PX pixels tall there
 REPORT_FIGURE_PX = 900
 SMALLEST_PX = 10.0
+SAVE_PAD_INCHES = 0.1  # matplotlib's pad around a "tight" figure
 ABLATION_ORDER = list(registry.ABLATIONS)
 ABLATION_DASHES = {
     "unmodified": "",
@@ -139,9 +140,6 @@ def smallest_text_px(figure, dpi: int) -> tuple[float, str]:
     return smallest.get_fontsize() * dpi / 72 * scale, smallest.get_text()
 
 
-SAVE_PAD_INCHES = 0.1  # matplotlib's pad around a "tight" figure
-
-
 def save(figure, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int) -> None:
     figure = figure.figure if hasattr(figure, "figure") else figure
     # "tight" keeps the legends beside the panels inside the saved image
@@ -228,7 +226,16 @@ def _facets(data, x, y, keys, **options):
         **options,
     )
     grid.set_titles("{col_name}")
+    _fit_titles(grid)
     return grid, data
+
+
+def _fit_titles(grid) -> None:
+    """A panel title wider than its panel ("net | method") on one line per key."""
+    renderer = grid.figure.canvas.get_renderer()
+    for axis in grid.axes.flat:
+        if axis.title.get_window_extent(renderer).width > axis.get_window_extent(renderer).width:
+            axis.set_title(axis.get_title().replace(" | ", "\n"))
 
 
 def mark_methods(grid) -> None:
@@ -269,10 +276,17 @@ Block = tuple[str, list]  # a legend block: its title and its (handle, label) en
 LEGEND_GAP_INCHES = 0.3
 
 
-def method_line(method: str, **look) -> Line2D:
+def method_line(method: str) -> Line2D:
     """A legend handle drawn as ``method``'s lines are: its colour and marker."""
     return Line2D([], [], color=PALETTE.get(method, "0.5"), marker=MARKERS.get(method, "o"),
-                  markersize=4, linewidth=1.5, **look)  # fmt: skip
+                  markersize=4, linewidth=1.5)  # fmt: skip
+
+
+def panels_box(figure) -> Bbox:
+    """Where the panels are drawn, in display units: every visible axis with its ticks, labels
+    and title (what the legend goes below and the title above)."""
+    renderer = figure.canvas.get_renderer()
+    return Bbox.union([a.get_tightbbox(renderer) for a in figure.axes if a.get_visible()])
 
 
 def style_line(name: str) -> Line2D:
@@ -302,10 +316,7 @@ def legend(figure, methods: Sequence[str] = (), ablations: Sequence[str] = (), b
         return
     renderer = figure.canvas.get_renderer()
     to_figure = figure.transFigure.inverted()
-    panels = Bbox.union(
-        [axis.get_tightbbox(renderer) for axis in figure.axes if axis.get_visible()]
-    )
-    (left, bottom), (right, _) = to_figure.transform(panels.get_points())
+    (left, bottom), (right, _) = to_figure.transform(panels_box(figure).get_points())
     gap = LEGEND_GAP_INCHES / figure.get_figheight()
     x, top, row_height = left, bottom - gap, 0.0
     for title, entries in shown:
@@ -326,9 +337,7 @@ def legend(figure, methods: Sequence[str] = (), ablations: Sequence[str] = (), b
 def _title(grid, text: str) -> None:
     """The figure's title just above its panels' own titles (however many lines they have)."""
     figure = grid.figure
-    renderer = figure.canvas.get_renderer()
-    top = max(axis.get_tightbbox(renderer).y1 for axis in figure.axes if axis.get_visible())
-    at = figure.transFigure.inverted().transform((0, top))[1]
+    at = figure.transFigure.inverted().transform((0, panels_box(figure).y1))[1]
     figure.suptitle(text, y=at + 0.08 / figure.get_figheight(), va="bottom")
 
 
@@ -338,12 +347,15 @@ def _layer_axis(axis, names: Sequence[str]) -> None:
     axis.set_xticks(range(len(names)))
     axis.set_xlim(-0.5, len(names) - 0.5)
     shown = axis.set_xticklabels(labels)
-    # horizontal where every name fits in its slot of the axis, else turned upright
+    # horizontal where every name fits in its slot of the axis, else turned upright, and then
+    # every step-th name where upright names would still touch (ResNet-20's 22 layers)
     renderer = axis.figure.canvas.get_renderer()
     slot = axis.get_window_extent(renderer).width / max(len(labels), 1)
     if max(text.get_window_extent(renderer).width for text in shown) > 0.9 * slot:
-        for text in shown:
-            text.set_rotation(90)
+        line = max(text.get_window_extent(renderer).height for text in shown)
+        step = math.ceil(1.2 * line / slot)
+        axis.set_xticklabels([name if i % step == 0 else "" for i, name in enumerate(labels)],
+                             rotation=90)  # fmt: skip
 
 
 def short_layer(name: str) -> str:
@@ -585,6 +597,7 @@ def _per_layer(data: pd.DataFrame, y: str, keys, by_comparison: bool, ylabel: st
             layer for (n, layer), _ in sorted(positions.items(), key=lambda i: i[1]) if n == net
         ]
         _layer_axis(axis, names)
+    grid.tight_layout()  # room for upright layer names between the rows
     mark_methods(grid)
     _title(grid, title)
     return grid, data
@@ -675,8 +688,6 @@ def topology(table: pd.DataFrame):
                       **_ablation_style(long))  # fmt: skip
     for axis in grid.axes.flat:
         remaining_axis(axis, long)
-        # "net | measure" is wider than a panel: one line each
-        axis.set_title(axis.get_title().replace(" | ", "\n"))
     mark_methods(grid)
     grid.set_axis_labels(REMAINING, "")
     legend(grid.figure, _present(METHOD_ORDER, long["method"]),

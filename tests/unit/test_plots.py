@@ -130,7 +130,7 @@ def test_the_legend_lies_below_the_panels_and_no_wider(nets):
     methods = ("random", "magnitude", "snip", "lottery", "mine")
     figure = plots.accuracy_vs_sparsity(_grid_runs(nets=nets, methods=methods)).figure
     renderer = figure.canvas.get_renderer()
-    panels = matplotlib.transforms.Bbox.union([a.get_tightbbox(renderer) for a in figure.axes])
+    panels = plots.panels_box(figure)
     title = figure._suptitle.get_window_extent(renderer)
     assert title.y0 >= panels.y1  # the title above every panel title
     for block in figure.legends:

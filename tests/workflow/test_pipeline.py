@@ -44,7 +44,6 @@ def test_every_figure_of_the_smoke_grid_is_legible_in_the_report(smoke_run):
     least plots.SMALLEST_PX pixels as the report shows the figure, the legends below the
     panels and no wider, solid lines only for unmodified masks."""
     import matplotlib.pyplot as plt
-    from matplotlib.transforms import Bbox
 
     from pai import plots
     from pai.study import Study, read_configs
@@ -58,7 +57,7 @@ def test_every_figure_of_the_smoke_grid_is_legible_in_the_report(smoke_run):
         shown, text = plots.smallest_text_px(drawn, config["plots"]["dpi"])
         assert shown >= plots.SMALLEST_PX, f"{name}: {text!r} is {shown:.1f} px in the report"
         renderer = drawn.canvas.get_renderer()
-        panels = Bbox.union([axis.get_tightbbox(renderer) for axis in drawn.axes])
+        panels = plots.panels_box(drawn)
         for block in drawn.legends:
             box = block.get_window_extent(renderer)
             assert box.y1 <= panels.y0 and box.x1 <= panels.x1 + 1, name

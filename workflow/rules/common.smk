@@ -87,6 +87,8 @@ def dataset_identity(wildcards):
 
 
 def identity_of_dataset(wildcards):
+    """The dataset_identity rule's params: the identity by the dataset wildcard (dataset_identity
+    above gives it by the net's)."""
     return STUDY.dataset_identity(wildcards.dataset)
 
 

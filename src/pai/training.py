@@ -18,8 +18,11 @@ Design choices, each for a measured or required reason:
   epoch), so a resumed run needs no generator state beyond the epoch number and reproduces an
   uninterrupted run bit for bit on the CPU.
 - The optimizer is pai.optim.SGD (torch's SGD update, without the 1.9 s import torch.optim costs).
-- A checkpoint (model, optimizer, step, history) is written atomically after every epoch; it is
-  used only if its fingerprint (start state, config, seed) matches the run being asked for.
+- One loop (:func:`train_runs`) trains one net (:class:`Solo`) or a cell's nets packed into one
+  model (:mod:`pai.cell_training`); it owns everything around the step: resuming, the history,
+  divergence, checkpoints, the zero-weight invariant and the per-epoch callback.
+- A checkpoint (every member's state, momentum, history) is written atomically after every epoch;
+  it is used only if its fingerprint (start states, config, seed) matches the runs asked for.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +48,7 @@ from .optim import SGD
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = 2  # 2: optimizer state is pai.optim.SGD's momentum buffers
+CHECKPOINT_FORMAT = 3  # 3: every member's state, momentum, history and snapshot (solo or packed)
 
 HISTORY_COLUMNS = (
     "epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds",
@@ -199,25 +203,6 @@ def epoch_batches(
         yield step, x, y
 
 
-def _fingerprint(
-    start: Mapping[str, Mapping[str, torch.Tensor]],
-    config: TrainConfig,
-    seed: int,
-    num_train: int,
-    iterations: tuple[int, int | None],
-) -> str:
-    digest = hashlib.sha256()
-    # CHECKPOINT_FORMAT: checkpoints of an older layout are ignored rather than misread
-    settings = (CHECKPOINT_FORMAT, sorted(asdict(config).items()), seed, num_train, iterations)
-    digest.update(repr(settings).encode())
-    for part in ("weights", "mask"):
-        for name in sorted(start[part]):
-            tensor = start[part][name].detach().cpu().contiguous()
-            digest.update(name.encode())
-            digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -241,6 +226,119 @@ def evaluate(
     return loss_sum.item() / len(labels), correct.item() / len(labels)
 
 
+States = list[dict[str, torch.Tensor]]
+Buffers = list[dict[str, torch.Tensor] | None]
+
+
+class Runs(Protocol):
+    """The runs being trained, as the loop (:func:`train_runs`) drives them: one net
+    (:class:`Solo`) or several packed into one model (:class:`pai.cell_training.Pack`)."""
+
+    members: list[int]  # which of the loop's start states these are
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, lr: float) -> tuple[torch.Tensor, ...]:
+        """One training step in place; the logits (batch x members x classes) and every
+        member's mean loss."""
+        ...
+
+    def evaluate(self, images, labels, batch_size: int) -> tuple[list[float], list[float]]:
+        """Every member's mean cross-entropy and accuracy on ``images``."""
+        ...
+
+    def unpack(self, states: States, buffers: Buffers) -> None:
+        """Write every member's state and momentum, on the CPU, into ``states``/``buffers``."""
+        ...
+
+    def zero_pruned(self, index: int) -> None:
+        """Set member ``index``'s pruned weights and momentum back to exactly +0.0."""
+        ...
+
+    def train(self) -> None:
+        """Put the model in training mode."""
+        ...
+
+
+# (members still training, their states, their momentum) -> the runs to train them
+MakeRuns = Callable[[list[int], States, Buffers], Runs]
+
+
+class Solo:
+    """One net trained on its own: the model the caller built, its mask and its optimizer."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        state: dict[str, torch.Tensor],
+        buffers: dict[str, torch.Tensor] | None,
+        mask: Mapping[str, torch.Tensor],
+        config: TrainConfig,
+        device: torch.device,
+    ) -> None:
+        self.members = [0]
+        model.load_state_dict(state)
+        model.to(device)
+        if config.channels_last and device.type == "cuda":
+            model.to(memory_format=torch.channels_last)
+        self.model, self.bf16 = model, config.bf16 and device.type == "cuda"
+        params = dict(model.named_parameters())
+        self.names = list(params)
+        # A pruned weight's gradient is multiplied by its layer's 0/1 mask before every step: a
+        # float multiply costs a thirtieth of masked_fill_ with a bool mask
+        # (benchmarks/train_speed.py), and leaves the pruned weights exactly +0.0 (a finite
+        # gradient times 0 is +-0.0, and 0.0 - lr * +-0.0 is +0.0). A non-finite gradient times 0
+        # is NaN, so a run whose loss turns non-finite has its pruned weights and their momentum
+        # set back to +0.0 before it stops (zero_pruned).
+        self.pruned = [
+            (params[name], kept.to(device), kept.to(device, params[name].dtype))
+            for name, kept in mask.items()
+            if not bool(kept.all())
+        ]
+        self.optimizer = SGD(
+            model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+        )
+        if buffers is not None:
+            self.optimizer.load_state_dict({"buffers": [buffers.get(n) for n in self.names]})
+        self.step = capture.Step(self._body, device, self.optimizer, config.capture)
+
+    def _body(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One training step in place: forward, loss, backward, gradient masks, SGD."""
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            out = self.model(x)
+        # bf16 logits are cast up for the loss; float32 and float64 ones stay as they are
+        loss = F.cross_entropy(out.float() if self.bf16 else out, y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        for p, _, keep in self.pruned:
+            p.grad.mul_(keep)
+        self.optimizer.step()
+        return out.unsqueeze(1), loss.reshape(1)
+
+    def evaluate(self, images, labels, batch_size: int) -> tuple[list[float], list[float]]:
+        loss, accuracy = evaluate(self.model, images, labels, batch_size, self.bf16)
+        return [loss], [accuracy]
+
+    def unpack(self, states: States, buffers: Buffers) -> None:
+        states[0] = _state_copy(self.model)
+        kept = zip(self.names, self.optimizer.buffers, strict=True)
+        momentum = {name: b.detach().cpu().clone() for name, b in kept if b is not None}
+        buffers[0] = momentum or None
+
+    @torch.no_grad()
+    def zero_pruned(self, index: int) -> None:
+        momentum = {id(p): b for p, b in zip(self.optimizer.params, self.optimizer.buffers,
+                                             strict=True)}  # fmt: skip
+        for p, kept, _ in self.pruned:
+            p.masked_fill_(~kept, 0.0)
+            if momentum.get(id(p)) is not None:
+                momentum[id(p)].masked_fill_(~kept, 0.0)
+
+    def train(self) -> None:
+        self.model.train()
+
+
 def train(
     model: nn.Module,
     start: Mapping[str, Mapping[str, torch.Tensor]],
@@ -254,39 +352,55 @@ def train(
     snapshot_iteration: int | None = None,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainResult:
-    """Train ``model`` from ``start = {"weights", "mask"}`` and return weights and history.
-
-    ``data`` may live on the CPU; it is moved to the device once. With ``checkpoint`` the state is
-    saved there after every epoch and a matching checkpoint found there is resumed from.
-    ``start_iteration``: the first iteration to train (the ones before are skipped, data order,
-    augmentation draws and learning rate included). ``snapshot_iteration``: keep a copy of the
-    state after that many iterations (before any when 0) in ``TrainResult.snapshot``.
-    ``on_epoch``: called with each epoch's history row as it is written (``python -m pai run``
-    prints them).
-    """
+    """Train ``model`` alone from ``start = {"weights", "mask"}``: :func:`train_runs` with one
+    member. ``on_epoch``: called with each epoch's history row as it is written (``python -m pai
+    run`` prints them)."""
     dev = pick_device(device)
-    check_mask(start["mask"], model)
-    model.load_state_dict(start["weights"])
-    model.to(dev)
-    use_cuda_options = dev.type == "cuda"
-    if config.channels_last and use_cuda_options:
-        model.to(memory_format=torch.channels_last)
-    bf16 = config.bf16 and use_cuda_options
-    data = data.to(dev)
-    params = dict(model.named_parameters())
-    masked = [(params[name], start["mask"][name].to(dev)) for name in start["mask"]]
-    # A pruned weight's gradient is multiplied by its layer's 0/1 mask before every step: a float
-    # multiply costs a thirtieth of masked_fill_ with a bool mask (benchmarks/train_speed.py),
-    # and leaves the pruned weights exactly +0.0 (a finite gradient times 0 is +-0.0, and
-    # 0.0 - lr * +-0.0 is +0.0). A non-finite gradient times 0 is NaN, so when a run's loss turns
-    # non-finite its pruned weights and their momentum are set back to +0.0 before it stops.
-    pruned = [(p, m, m.to(p.dtype)) for p, m in masked if not bool(m.all())]
-    optimizer = SGD(
-        model.parameters(),
-        lr=config.lr,
-        momentum=config.momentum,
-        weight_decay=config.weight_decay,
-    )
+
+    def solo(members: list[int], states: States, buffers: Buffers) -> Solo:
+        return Solo(model, states[0], buffers[0], start["mask"], config, dev)
+
+    def show(member: int, row: dict[str, float]) -> None:
+        if on_epoch is not None:
+            on_epoch(row)
+
+    return train_runs(
+        solo, model, [start], data, config, seed=seed, device=dev, checkpoint=checkpoint,
+        start_iteration=start_iteration, snapshot_iteration=snapshot_iteration, on_epoch=show,
+    )[0]  # fmt: skip
+
+
+def train_runs(
+    make_runs: MakeRuns,
+    template: nn.Module,
+    starts: Sequence[Mapping[str, Mapping[str, torch.Tensor]]],
+    data: TensorData,
+    config: TrainConfig,
+    *,
+    seed: int,
+    device: torch.device,
+    checkpoint: str | os.PathLike | None = None,
+    start_iteration: int = 0,
+    snapshot_iteration: int | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> list[TrainResult]:
+    """The training loop: train every start state (``{"weights", "mask"}``) of ``starts`` as the
+    runs ``make_runs`` makes, and return each one's weights and history.
+
+    The loop owns everything around the step: bounds, resuming, the history, divergence, the
+    per-epoch checkpoint, the zero-weight invariant and the per-epoch callback. ``template``: a
+    net of the runs' architecture, to check the masks against. ``data`` may live on the CPU; it is
+    moved to the device once. With ``checkpoint`` every member's state is saved there after every
+    epoch, and a matching checkpoint found there is resumed from. ``start_iteration``: the first
+    iteration to train (the ones before are skipped, data order, augmentation draws and learning
+    rate included). ``snapshot_iteration``: keep a copy of each member's state after that many
+    iterations (before any when 0) in ``TrainResult.snapshot``. ``on_epoch(member, row)``: called
+    with each history row as it is written. A member whose training or test loss turns
+    non-finite is frozen (pruned weights back to +0.0, ``diverged``) and the others go on.
+    """
+    for start in starts:
+        check_mask(start["mask"], template)
+    data = data.to(device)
     n_train = len(data.train_y)
     per_epoch = iterations_per_epoch(n_train, config.batch_size)
     last = total_iterations(config, n_train)
@@ -296,144 +410,147 @@ def train(
             raise ValueError(f"{name} {value} is outside the run's {last} iterations")
     if snapshot_iteration is not None and snapshot_iteration < start_iteration:
         raise ValueError("snapshot_iteration lies before start_iteration")
-    pad_value = augment_pad_value(data, dev)
-    fingerprint = _fingerprint(start, config, seed, n_train, (start_iteration, snapshot_iteration))
+    pad_value = augment_pad_value(data, device)
+    iterations = (start_iteration, snapshot_iteration)
+    fingerprint = _fingerprint(starts, config, seed, n_train, iterations)
 
-    history: list[dict[str, float]] = []
-    first_epoch, diverged = start_iteration // per_epoch, False
-    snapshot = None
-    if snapshot_iteration == start_iteration:
-        snapshot = _state_copy(model)
-    if checkpoint is not None:
-        saved = load_checkpoint(Path(checkpoint), fingerprint)
-        if saved is not None:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            history = list(saved["history"])
-            first_epoch, diverged = int(saved["epoch"]), bool(saved["diverged"])
-            snapshot = saved.get("snapshot")
-            log.info("resuming from %s after epoch %d", checkpoint, first_epoch)
+    count = len(starts)
+    states: States = [dict(start["weights"]) for start in starts]
+    buffers: Buffers = [None] * count
+    histories: list[list[dict[str, float]]] = [[] for _ in range(count)]
+    diverged = [False] * count
+    snapshots: list[dict[str, torch.Tensor] | None] = [None] * count
+    first_epoch = start_iteration // per_epoch
+    saved = load_checkpoint(Path(checkpoint), fingerprint) if checkpoint is not None else None
+    if saved is not None:
+        states, buffers = list(saved["states"]), list(saved["buffers"])
+        histories, diverged = [list(h) for h in saved["histories"]], list(saved["diverged"])
+        snapshots, first_epoch = list(saved["snapshots"]), int(saved["epoch"])
+        log.info("resuming from %s after epoch %d", checkpoint, first_epoch)
     resumed_from = first_epoch
 
-    def body(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One training step in place: forward, loss, backward, gradient masks, SGD."""
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-            out = model(x)
-        # bf16 logits are cast up for the loss; float32 and float64 ones stay as they are
-        loss = F.cross_entropy(out.float() if bf16 else out, y)
-        optimizer.zero_grad()
-        loss.backward()
-        for p, _, keep in pruned:
-            p.grad.mul_(keep)
-        optimizer.step()
-        return out, loss
-
-    run_step = capture.Step(body, dev, optimizer, config.capture)
-    model.train()
+    active = [k for k in range(count) if not diverged[k]]
+    runs = make_runs(active, states, buffers) if active else None
+    if runs is not None and saved is None and snapshot_iteration == start_iteration:
+        snapshots = _unpacked(runs, count)
     for epoch in range(first_epoch, config.epochs):
-        if diverged:
+        if runs is None:
             break
         began = time.perf_counter()
-        loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
-        correct = torch.zeros((), dtype=torch.int64, device=dev)
-        seen = 0
-        lr = config.lr
-        for step, x, y in epoch_batches(data, config, seed, epoch, start_iteration, pad_value, dev):
+        members = len(runs.members)
+        runs.train()
+        loss_sum = torch.zeros(members, dtype=torch.float64, device=device)
+        correct = torch.zeros(members, dtype=torch.int64, device=device)
+        seen, lr = 0, config.lr
+        for step, x, y in epoch_batches(
+            data, config, seed, epoch, start_iteration, pad_value, device
+        ):
             lr = learning_rate(config, step, per_epoch)
-            out, loss = run_step(x, y, lr)
+            out, losses = runs.step(x, y, lr)
             if step + 1 == snapshot_iteration:
-                snapshot = _state_copy(model)
-            loss_sum += loss.detach().double() * len(y)
-            correct += (out.argmax(1) == y).sum()
+                for k, state in zip(runs.members, _unpacked(runs, count), strict=False):
+                    snapshots[k] = state
+            targets = y.unsqueeze(1).expand(-1, members)
+            loss_sum += losses.detach().double() * len(y)
+            correct += (out.argmax(2) == targets).sum(0)
             seen += len(y)
-        train_loss = loss_sum.item() / seen
-        test_loss, test_acc = evaluate(
-            model, data.test_x, data.test_y, config.eval_batch_size, bf16
+        train_losses = (loss_sum / seen).tolist()
+        train_accuracies = (correct.double() / seen).tolist()
+        test_losses, test_accuracies = runs.evaluate(
+            data.test_x, data.test_y, config.eval_batch_size
         )
-        history.append(
-            {
+        seconds = time.perf_counter() - began
+        stopped = []
+        for index, k in enumerate(runs.members):
+            row = {
                 "epoch": epoch + 1,
-                "train_loss": train_loss,
-                "train_accuracy": correct.item() / seen,
-                "test_loss": test_loss,
-                "test_accuracy": test_acc,
+                "train_loss": train_losses[index],
+                "train_accuracy": train_accuracies[index],
+                "test_loss": test_losses[index],
+                "test_accuracy": test_accuracies[index],
                 "lr": lr,
-                "seconds": time.perf_counter() - began,
+                "seconds": seconds,
             }
-        )
-        if on_epoch is not None:
-            on_epoch(history[-1])
-        diverged = not math.isfinite(train_loss) or not math.isfinite(test_loss)
-        if diverged:
-            log.warning("training diverged (non-finite loss) in epoch %d; stopping", epoch + 1)
-            _zero_pruned(pruned, optimizer)
+            histories[k].append(row)
+            if on_epoch is not None:
+                on_epoch(k, row)
+            if not (math.isfinite(row["train_loss"]) and math.isfinite(row["test_loss"])):
+                log.warning("run %d diverged (non-finite loss) in epoch %d; frozen", k, epoch + 1)
+                runs.zero_pruned(index)
+                stopped.append(k)
+        runs.unpack(states, buffers)
+        if stopped:
+            for k in stopped:
+                diverged[k] = True
+            remaining = [k for k in runs.members if k not in stopped]
+            runs = make_runs(remaining, states, buffers) if remaining else None
         if checkpoint is not None:
-            _save_checkpoint(
+            storage.save(
+                {
+                    "fingerprint": fingerprint,
+                    "epoch": epoch + 1,
+                    "packed": count > 1,  # several members: a cell's runs packed together
+                    "states": states,
+                    "buffers": buffers,
+                    "histories": histories,
+                    "diverged": diverged,
+                    "snapshots": snapshots,
+                },
                 Path(checkpoint),
-                fingerprint,
-                epoch + 1,
-                model,
-                optimizer,
-                history,
-                diverged,
-                snapshot,
             )
 
-    for p, kept, _ in pruned:  # the invariant the whole study rests on; cheap to check
-        if bool(p.detach()[~kept].ne(0).any()):
-            raise AssertionError("a pruned weight became non-zero during training")
-    weights = _state_copy(model)
-    return TrainResult(
-        weights=weights,
-        history=history,
-        diverged=diverged,
-        collapsed_layers=collapsed_layers(start["mask"]),
-        resumed_from_epoch=resumed_from,
-        device=str(dev),
-        snapshot=snapshot,
-    )
+    results = []
+    for k, start in enumerate(starts):
+        for name, kept in start["mask"].items():  # the invariant the study rests on
+            if bool(states[k][name][~kept].ne(0).any()):
+                raise AssertionError(f"a pruned weight of run {k} became non-zero in training")
+        results.append(
+            TrainResult(
+                weights={name: t.clone() for name, t in states[k].items()},
+                history=histories[k],
+                diverged=diverged[k],
+                collapsed_layers=collapsed_layers(start["mask"]),
+                resumed_from_epoch=resumed_from,
+                device=str(device),
+                snapshot=snapshots[k],
+            )
+        )
+    return results
 
 
-@torch.no_grad()
-def _zero_pruned(pruned, optimizer: SGD) -> None:
-    """Set every pruned weight, and its momentum, back to exactly +0.0 (a diverged run)."""
-    buffers = {id(p): b for p, b in zip(optimizer.params, optimizer.buffers, strict=True)}
-    for p, kept, _ in pruned:
-        p.masked_fill_(~kept, 0.0)
-        if buffers.get(id(p)) is not None:
-            buffers[id(p)].masked_fill_(~kept, 0.0)
+def _unpacked(runs: Runs, count: int) -> States:
+    """The active members' states, in the order of ``runs.members`` (a snapshot)."""
+    states: States = [{} for _ in range(count)]
+    runs.unpack(states, [None] * count)
+    return [states[k] for k in runs.members]
+
+
+def _fingerprint(
+    starts: Sequence[Mapping[str, Mapping[str, torch.Tensor]]],
+    config: TrainConfig,
+    seed: int,
+    num_train: int,
+    iterations: tuple[int, int | None],
+) -> str:
+    digest = hashlib.sha256()
+    # CHECKPOINT_FORMAT: checkpoints of an older layout are ignored rather than misread
+    settings = (CHECKPOINT_FORMAT, sorted(asdict(config).items()), seed, num_train, iterations)
+    digest.update(repr(settings).encode())
+    for start in starts:
+        for part in ("weights", "mask"):
+            for name in sorted(start[part]):
+                tensor = start[part][name].detach().cpu().contiguous()
+                digest.update(name.encode())
+                digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 def _state_copy(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: t.detach().cpu().clone() for name, t in model.state_dict().items()}
 
 
-def _save_checkpoint(
-    path: Path,
-    fingerprint: str,
-    epoch: int,
-    model: nn.Module,
-    optimizer: SGD,
-    history: list[dict[str, float]],
-    diverged: bool,
-    snapshot: dict[str, torch.Tensor] | None,
-) -> None:
-    storage.save(
-        {
-            "fingerprint": fingerprint,
-            "epoch": epoch,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "history": history,
-            "diverged": diverged,
-            "snapshot": snapshot,
-        },
-        path,
-    )
-
-
 def load_checkpoint(path: Path, fingerprint: str) -> dict | None:
-    """The checkpoint at ``path`` if it was written for ``fingerprint`` (the same start state and
+    """The checkpoint at ``path`` if it was written for ``fingerprint`` (the same start states and
     settings); None, with a warning, for a missing, unreadable or foreign one: training starts
     over rather than resume someone else's state."""
     if not path.is_file():

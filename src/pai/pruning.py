@@ -63,15 +63,23 @@ def _is_plugin(settings: MethodSettings) -> bool:
     return settings["name"] not in registry.METHODS
 
 
+def _function(settings: MethodSettings) -> str:
+    """The method's function reference: a plugin's from its settings, a built-in's from the
+    registry (its jobs' params name it, not where its code lives)."""
+    if _is_plugin(settings):
+        return settings["function"]
+    return registry.METHODS[settings["name"]].function
+
+
 def _where(settings: MethodSettings) -> str:
     if _is_plugin(settings):
         return f"plugins.methods.{settings['name']} ({settings['function']})"
-    return f"method {settings['name']} ({settings['function']})"
+    return f"method {settings['name']} ({_function(settings)})"
 
 
 def score_function(settings: MethodSettings, base: str | Path = ".") -> Callable[..., Any]:
     if not _is_plugin(settings):
-        module, function = settings["function"].rsplit(":", 1)
+        module, function = _function(settings).rsplit(":", 1)
         return getattr(importlib.import_module(module), function)
     return load(settings["function"], base, f"plugins.methods.{settings['name']}.function")
 

@@ -56,6 +56,10 @@ class Method:
     name: str
     function: str  # "module:function" (built-ins) or a plugin reference
     summary: str
+    # a built-in method's identity in its jobs' params is its name and this version, not where
+    # its code lives: moving a module reruns nothing; a change that alters its scores or masks
+    # bumps the version, and every job of the method reruns
+    version: int = 1
     keep: str = "highest"  # which end of the ranking the method keeps; invert keeps the other
     data: bool = False  # scores on the class-balanced scoring subset
     schedule: str = "one_shot"
@@ -99,11 +103,12 @@ class Method:
         return self.start != "init"
 
     def job_settings(self, rounds: int | None, options: Mapping[str, Any]) -> dict[str, Any]:
-        """What a scoring or mask job needs of this method: its function, the end of the ranking
-        it keeps, its schedule, ``rounds`` and the function's keyword ``options``."""
+        """What a scoring or mask job needs of this method: its name and version (a plugin's
+        study settings add its function's reference and digest), the end of the ranking it keeps,
+        its schedule, ``rounds`` and the function's keyword ``options``."""
         return {
             "name": self.name,
-            "function": self.function,
+            "version": self.version,
             "keep": self.keep,
             "schedule": self.schedule,
             "data": self.data,

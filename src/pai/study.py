@@ -451,9 +451,10 @@ class Study:
     # ---------------------------------------------------------------- job settings
 
     def method_settings(self, name: str) -> dict[str, Any]:
-        """What a scoring or mask job needs of a method (its rule params): the function, the end
-        of the ranking it keeps, its schedule and options; a plugin's also the digest of its
-        source, so that editing it reruns its jobs and nothing else."""
+        """What a scoring or mask job needs of a method (its rule params): its name and version,
+        the end of the ranking it keeps, its schedule and options; a plugin's also its function's
+        reference and the digest of its source, so that editing it reruns its jobs and nothing
+        else. No import path: moving a built-in's code reruns nothing."""
         method = self.methods[name]
         scoring = self.config["scoring"]
         options = {arg: scoring[key] for arg, key in method.settings.items()}
@@ -464,6 +465,7 @@ class Study:
         if name not in registry.METHODS:
             spec = self.config["plugins"]["methods"][name]
             settings["options"] = dict(spec.get("options", {}))
+            settings["function"] = spec["function"]
             settings["digest"] = self.plugin_digest(spec["function"], f"plugins.methods.{name}")
         if method.data:
             settings["examples_per_class"] = scoring["examples_per_class"]

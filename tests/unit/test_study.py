@@ -140,6 +140,17 @@ def test_job_settings_hold_only_what_decides_a_result():
     assert "mirror" not in found.dataset_identity("mnist")
 
 
+def test_a_built_in_is_named_by_name_and_version_not_by_where_its_code_lives():
+    # moving a module must not rerun the grid: no job's params hold an import path
+    found = Study(smoke())
+    for name in registry.METHODS:
+        settings = found.method_settings(name)
+        assert settings["name"] == name and settings["version"] == registry.METHODS[name].version
+        assert "pai." not in repr(settings), settings
+    for name in registry.ARCHITECTURES:
+        assert "pai." not in repr(found.arch_settings(name)), name
+
+
 def write(path: Path, text: str) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)

@@ -276,6 +276,26 @@ def test_moved_project_plans_nothing(smoke_run, tmp_path):
     assert planned_jobs(moved, *SMOKE) == {}
 
 
+def test_moving_the_code_plans_nothing(smoke_run, tmp_path):
+    # A reorganised library (every built-in's function and builder now reached through another
+    # module) pulled over a finished grid: every code file newer than every result, as a git
+    # checkout leaves them. A job's params name a built-in by name and version, never by where
+    # its code lives, and a script's file time reruns nothing (profiles/default), so nothing runs.
+    moved = copy_workdir(smoke_run, tmp_path / "moved")
+    registry_file = moved / "src/pai/registry.py"
+    text = registry_file.read_text()
+    references = sorted(set(re.findall(r'"(pai\.[\w.]+):(\w+)"', text)))
+    assert len(references) > 10, references  # methods, architectures and figures
+    imports = [f"from {mod} import {function}  # noqa: F401\n" for mod, function in references]
+    (moved / "src/pai/moved_here.py").write_text("".join(imports))
+    registry_file.write_text(re.sub(r'"pai\.[\w.]+:(\w+)"', r'"pai.moved_here:\1"', text))
+    for folder in ("src", "workflow"):
+        for path in (moved / folder).rglob("*"):
+            path.touch()
+    (moved / "Snakefile").touch()
+    assert planned_jobs(moved, *SMOKE) == {}
+
+
 def _override(workdir, name, text):
     path = workdir / f"{name}.yaml"
     path.write_text(text)

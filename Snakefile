@@ -12,7 +12,7 @@
 #   results/runs/net=/method=/sparsity=/seed=/ablation=/start.pt    make_mask (lottery:
 #                                                                    apply_ablation)
 #       trained.pt, history.parquet, run.json                        train_model
-#   results/analyses/net=/sparsity=/seed=/distances.parquet,         compute_distances
+#   results/analyses/net=/sparsity=/seed=/distances.parquet,         analyse_weights
 #       topology.parquet, channels.parquet
 #       similarity.parquet                                           compute_similarity
 #   results/dense/net=/seed=/{trained.pt,rewind.pt,history.parquet,run.json}   train_dense
@@ -84,7 +84,7 @@ include: "workflow/rules/plots.smk"
 
 
 # a failed run ends on each distinct problem once, the plugin or file at fault and its logs
-# (pai.failures), instead of on Snakemake's "At least one job did not complete successfully"
+# (pai.jobs.failures), instead of on Snakemake's "At least one job did not complete successfully"
 onerror:
     print(failures.summary(log), file=sys.stderr)
 

@@ -13,7 +13,8 @@ whatever torch the GPU machine has.
 2. Speed: the time per training iteration of LeNet-300-100, ResNet-20 and VGG-16 at their batch
    size (128) in five modes: eager single run, packed x4 (per run: a quarter of the step),
    captured, packed + captured, and bf16 autocast with channels_last; measured as the second
-   epoch of the real engine (pai.training, pai.cell_training) on synthetic data, the peak memory
+   epoch of the real engine (pai.training.engine, pai.training.cells) on synthetic data, the peak
+   memory
    beside it. From those: each net's full schedule per run (open_lth: LeNet 40 epochs of 469
    iterations, ResNet-20 and VGG-16 160 of 391), and the device-hours of the paper grid
    (config.yaml: its runs of each net, dense runs and lottery rounds included).
@@ -33,7 +34,11 @@ from pathlib import Path
 
 import torch
 
-from pai import ablations, cell_training, data, nets, pruning, registry, training
+from pai.config import registry
+from pai.data import datasets
+from pai.models import nets
+from pai.pruning import ablations, prune
+from pai.training import cells, engine
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,14 +46,14 @@ REPO = Path(__file__).resolve().parents[1]
 def paper_nets() -> dict[str, tuple]:
     """arch -> (input shape, batch, iterations per epoch, epochs): every architecture whose
     papers' dataset has a known shape and size (LeNet-300-100 on MNIST, ResNet-20 and VGG-16 on
-    CIFAR-10), with its default training settings (pai.registry)."""
+    CIFAR-10), with its default training settings (pai.config.registry)."""
     found = {}
     for name, arch in registry.ARCHITECTURES.items():
         dataset = registry.DATASETS.get(arch.paper_dataset or "")
         if dataset is None or dataset.shape is None or dataset.train_size is None:
             continue
         batch = arch.defaults["batch_size"]
-        per_epoch = training.iterations_per_epoch(dataset.train_size, batch)
+        per_epoch = engine.iterations_per_epoch(dataset.train_size, batch)
         found[name] = (dataset.shape, batch, per_epoch, arch.defaults["epochs"])
     return found
 
@@ -67,7 +72,7 @@ def cell(arch: str, shape, sparsity: float = 0.8):
     """The four start states of a magnitude cell, and a builder of the net."""
     model = nets.build_net(arch, shape, 10, seed=0)
     init = {k: v.clone() for k, v in model.state_dict().items()}
-    found = pruning.cell_masks(pruning.method_settings("magnitude"), model, sparsity, seed=0)
+    found = prune.cell_masks(prune.method_settings("magnitude"), model, sparsity, seed=0)
     starts = ablations.start_states(list(registry.ABLATIONS), model, init, found, seed=0)
     return (lambda: nets.build_net(arch, shape, 10)), list(starts.values())
 
@@ -76,7 +81,7 @@ def train(arch, shape, dataset, config, device, pack, runs=4):
     build, starts = cell(arch, shape)
     if not pack:
         starts = starts[:1]
-    return cell_training.train_cell(
+    return cells.train_cell(
         build, starts, dataset, config, seed=0, device=device, pack=pack and runs > 1
     )
 
@@ -112,12 +117,12 @@ def correctness(device: str, quick: bool) -> list[dict]:
         small = (shape[0], 8, 8) if quick else shape
         batch = 16 if quick else 128
         examples = 4 * batch if quick else 60 * batch  # iterations an epoch
-        dataset = data.make_synthetic(small, 10, examples, 64, seed=0, augment=augment)
-        one_batch = data.make_synthetic(small, 10, batch, 64, seed=0, augment=augment)
-        config = training.TrainConfig(
+        dataset = datasets.make_synthetic(small, 10, examples, 64, seed=0, augment=augment)
+        one_batch = datasets.make_synthetic(small, 10, batch, 64, seed=0, augment=augment)
+        config = engine.TrainConfig(
             epochs=2 if quick else 4, batch_size=batch, momentum=0.9, weight_decay=1e-4
         )
-        one_step = training.TrainConfig(**{**config.__dict__, "epochs": 1})
+        one_step = engine.TrainConfig(**{**config.__dict__, "epochs": 1})
         _, starts = cell(arch, small)
         reference = train(arch, small, dataset, config, device, pack=False)[0]
         reference_step = train(arch, small, one_batch, one_step, device, pack=False)[0]
@@ -126,8 +131,8 @@ def correctness(device: str, quick: bool) -> list[dict]:
             if name != "eager" and "bf16" not in name:
                 checks[f"{device} {name}"] = (device, pack, switches)
         for label, (where, pack, switches) in checks.items():
-            run_config = training.TrainConfig(**{**config.__dict__, **switches})
-            step_config = training.TrainConfig(**{**one_step.__dict__, **switches})
+            run_config = engine.TrainConfig(**{**config.__dict__, **switches})
+            step_config = engine.TrainConfig(**{**one_step.__dict__, **switches})
             result = train(arch, small, dataset, run_config, where, pack)[0]
             stepped = train(arch, small, one_batch, step_config, where, pack)[0]
             rows.append(
@@ -137,7 +142,7 @@ def correctness(device: str, quick: bool) -> list[dict]:
                     "one_step_relative_difference": largest_relative_difference(
                         stepped, reference_step
                     ),
-                    "steps": config.epochs * training.iterations_per_epoch(examples, batch),
+                    "steps": config.epochs * engine.iterations_per_epoch(examples, batch),
                     "accuracy": result.final_test_accuracy,
                     "reference_accuracy": reference.final_test_accuracy,
                     "pruned_exactly_zero": pruned_exactly_zero(result, starts[0]),
@@ -153,9 +158,9 @@ def speed(device: str, quick: bool) -> list[dict]:
             shape, batch, iterations = (shape[0], 16, 16), 8, 2
         else:
             iterations = 60 if shape[0] == 1 else 40  # LeNet: cheaper steps
-        dataset = data.make_synthetic(shape, 10, batch * iterations, 256, seed=0)
+        dataset = datasets.make_synthetic(shape, 10, batch * iterations, 256, seed=0)
         for mode, (pack, switches) in MODES.items():
-            config = training.TrainConfig(
+            config = engine.TrainConfig(
                 epochs=2, batch_size=batch, momentum=0.9, weight_decay=1e-4, **switches
             )
             if device == "cuda":
@@ -184,8 +189,8 @@ def paper_grid_runs() -> dict[str, int] | None:
     """Training runs of each paper net in config.yaml (cells x ablations, dense runs, lottery
     rounds); None where the config cannot be read here (no PyYAML)."""
     try:
-        from pai import grid
-        from pai.study import Study, read_configs
+        from pai.config import grid
+        from pai.config.study import Study, read_configs
     except ImportError:
         return None
     try:
@@ -193,8 +198,8 @@ def paper_grid_runs() -> dict[str, int] | None:
     except ImportError:
         return None
     counts: dict[str, int] = {}
-    for name in study.nets:
-        net = study.grid_net(name)
+    for name in study.grid_net_names:
+        net = study.net_entry(name)
         runs = sum(1 for c in study.cells() if c["net"] == name) * len(net.ablations)
         runs += len(net.seeds)  # dense
         if "lottery" in net.methods:

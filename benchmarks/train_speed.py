@@ -3,7 +3,7 @@
 (a) peer: torchvision MNIST with ToTensor/Normalize per sample, a DataLoader (no workers on the
     CPU, as Synaptic-Flow's loader), and the mask multiplied into the weight in every forward
     (Synaptic-Flow's masked layers);
-(b) pai: ``pai.training.train`` (tensors on the device, seeded slicing, gradient masking).
+(b) pai: ``pai.training.engine.train`` (tensors on the device, seeded slicing, gradient masking).
 
 Part 1: LeNet-300-100, MNIST (through a local HTTP mirror of ../shared/data), one epoch each.
 Part 2: ResNet-20 on CIFAR-shaped synthetic data: the share of an engine iteration spent outside
@@ -12,7 +12,7 @@ Part 3: keeping pruned weights at zero: an epoch's worth (469 steps) of masking 
 gradients with masked_fill_ and a bool mask (the engine until now) against a multiply by a float
 0/1 mask (the engine now), and the engine's MNIST epoch.
 Part 4: a cell's four ablation runs trained one after the other against packed into one model
-(pai.cell_training), LeNet-300-100 on MNIST and on digits, ResNet-20 on synthetic 32x32 images.
+(pai.training.cells), LeNet-300-100 on MNIST and on digits, ResNet-20 on synthetic 32x32 images.
 
     python benchmarks/train_speed.py [--threads 1] [--resnet-iterations 200] [--skip-...]
 """
@@ -30,7 +30,11 @@ import torchvision
 from _mirror import mnist_mirror
 from torch import nn
 
-from pai import ablations, cell_training, data, masks, nets, pruning, registry, scoring, training
+from pai.config import registry
+from pai.data import datasets
+from pai.models import nets
+from pai.pruning import ablations, masks, prune, scoring
+from pai.training import cells, engine
 
 
 class MaskedLinear(nn.Linear):
@@ -61,7 +65,7 @@ def peer_epoch(root: str, start: dict, device: torch.device) -> tuple[float, flo
     transform = torchvision.transforms.Compose(
         [
             torchvision.transforms.ToTensor(),
-            torchvision.transforms.Normalize(data.MNIST_MEAN, data.MNIST_STD),
+            torchvision.transforms.Normalize(datasets.MNIST_MEAN, datasets.MNIST_STD),
         ]
     )
     train = torchvision.datasets.MNIST(root, train=True, transform=transform)
@@ -87,16 +91,16 @@ def peer_epoch(root: str, start: dict, device: torch.device) -> tuple[float, flo
     return time.perf_counter() - began, correct / len(test)
 
 
-def pai_epoch(d: data.TensorData, start: dict, device: torch.device) -> tuple[float, float]:
+def pai_epoch(d: datasets.TensorData, start: dict, device: torch.device) -> tuple[float, float]:
     model = nets.build_net("lenet300", d.input_shape, 10)
     began = time.perf_counter()
-    result = training.train(model, start, d, training.TrainConfig(epochs=1), seed=0, device=device)
+    result = engine.train(model, start, d, engine.TrainConfig(epochs=1), seed=0, device=device)
     return time.perf_counter() - began, result.final_test_accuracy
 
 
 def lenet_part(device: torch.device) -> None:
     with tempfile.TemporaryDirectory() as root, mnist_mirror() as url:
-        d = data.load_mnist(root, mirror=url)
+        d = datasets.load_mnist(root, mirror=url)
         model = nets.build_net("lenet300", d.input_shape, 10, seed=0)
         init = {k: v.clone() for k, v in model.state_dict().items()}
         mask = masks.global_mask(scoring.magnitude_scores(model), 0.8)
@@ -114,12 +118,14 @@ def lenet_part(device: torch.device) -> None:
 
 def resnet_part(device: torch.device, iterations: int) -> None:
     batch = 128
-    d = data.make_synthetic((3, 32, 32), 10, n_train=batch * iterations, n_test=batch, augment=True)
+    d = datasets.make_synthetic(
+        (3, 32, 32), 10, n_train=batch * iterations, n_test=batch, augment=True
+    )
     model = nets.build_net("resnet20", d.input_shape, 10, seed=0)
     init = {k: v.clone() for k, v in model.state_dict().items()}
     mask = masks.global_mask(scoring.magnitude_scores(model), 0.8)
     start = ablations.start_state("unmodified", model, init, mask, seed=0)
-    config = training.TrainConfig(epochs=1, momentum=0.9, weight_decay=1e-4)
+    config = engine.TrainConfig(epochs=1, momentum=0.9, weight_decay=1e-4)
 
     # forward + backward alone, on one fixed batch already on the device
     core = nets.build_net("resnet20", d.input_shape, 10)
@@ -137,19 +143,19 @@ def resnet_part(device: torch.device, iterations: int) -> None:
     core_s = (time.perf_counter() - began) / iterations
 
     began = time.perf_counter()
-    training.train(
+    engine.train(
         nets.build_net("resnet20", d.input_shape, 10), start, d, config, seed=0, device=device
     )
     _sync(device)
     engine_s = (time.perf_counter() - began) / iterations  # includes one 128-image evaluation
 
     gen = torch.Generator(device=device).manual_seed(0)
-    pad = training.augment_pad_value(d, device)
+    pad = engine.augment_pad_value(d, device)
     xs = d.train_x.to(device)
     order = torch.randperm(len(xs)).to(device)
     began = time.perf_counter()
     for it in range(iterations):
-        training.augment_batch(xs[order[it * batch : (it + 1) * batch]], pad, gen)
+        engine.augment_batch(xs[order[it * batch : (it + 1) * batch]], pad, gen)
     _sync(device)
     augment_s = (time.perf_counter() - began) / iterations
 
@@ -167,7 +173,7 @@ def masking_part(device: torch.device) -> None:
     grads = [torch.randn(m.shape, device=device) for m in mask.values()]
     bools = [~m.to(device) for m in mask.values()]
     floats = [m.to(device=device, dtype=torch.float32) for m in mask.values()]
-    steps = training.iterations_per_epoch(60_000, 128)
+    steps = engine.iterations_per_epoch(60_000, 128)
 
     def timed(step) -> float:
         step()  # warm-up
@@ -181,7 +187,7 @@ def masking_part(device: torch.device) -> None:
     fill = timed(lambda: [g.masked_fill_(off, 0.0) for g, off in zip(grads, bools, strict=True)])
     mul = timed(lambda: [g.mul_(keep) for g, keep in zip(grads, floats, strict=True)])
     with tempfile.TemporaryDirectory() as root, mnist_mirror() as url:
-        d = data.load_mnist(root, mirror=url)
+        d = datasets.load_mnist(root, mirror=url)
         init = {k: v.clone() for k, v in model.state_dict().items()}
         start = ablations.start_state("unmodified", model, init, mask, seed=0)
         pai_epoch(d, start, device)
@@ -193,25 +199,25 @@ def masking_part(device: torch.device) -> None:
 
 
 def packing_part(device: torch.device, mnist: bool) -> None:
-    cases = [("lenet300", data.load_digits(), 20, "LeNet-300-100, digits, 20 epochs")]
+    cases = [("lenet300", datasets.load_digits(), 20, "LeNet-300-100, digits, 20 epochs")]
     with tempfile.TemporaryDirectory() as root:
         if mnist:
             with mnist_mirror() as url:
-                cases.append(("lenet300", data.load_mnist(root, mirror=url), 1,
+                cases.append(("lenet300", datasets.load_mnist(root, mirror=url), 1,
                               "LeNet-300-100, MNIST, 1 epoch"))  # fmt: skip
-        synthetic = data.make_synthetic((3, 32, 32), 10, 128 * 20, 256, augment=True)
+        synthetic = datasets.make_synthetic((3, 32, 32), 10, 128 * 20, 256, augment=True)
         cases.append(("resnet20", synthetic, 1, "ResNet-20, synthetic 32x32, 20 iterations"))
         print("A cell's four ablation runs: one after the other, and packed into one model")
         for arch, dataset, epochs, label in cases:
             model = nets.build_net(arch, dataset.input_shape, 10, seed=0)
             init = {k: v.clone() for k, v in model.state_dict().items()}
-            found = pruning.cell_masks(pruning.method_settings("magnitude"), model, 0.8, seed=0)
+            found = prune.cell_masks(prune.method_settings("magnitude"), model, 0.8, seed=0)
             starts = ablations.start_states(list(registry.ABLATIONS), model, init, found, 0)
-            config = training.TrainConfig(epochs=epochs, momentum=0.9, weight_decay=1e-4)
+            config = engine.TrainConfig(epochs=epochs, momentum=0.9, weight_decay=1e-4)
 
             def run(pack, arch=arch, dataset=dataset, starts=starts, config=config) -> float:
                 began = time.perf_counter()
-                cell_training.train_cell(
+                cells.train_cell(
                     lambda: nets.build_net(arch, dataset.input_shape, 10),
                     list(starts.values()), dataset, config, seed=0, device=device, pack=pack,
                 )  # fmt: skip
@@ -241,7 +247,7 @@ def main() -> None:
     parser.add_argument("--no-mnist", action="store_true", help="packing without MNIST")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    device = training.pick_device(args.device)
+    device = engine.pick_device(args.device)
     print(
         f"torch {torch.__version__}, device {device}, threads {args.threads}, "
         f"{platform.processor() or platform.machine()}"

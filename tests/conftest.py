@@ -22,10 +22,10 @@ def mnist_mirror():
 @pytest.fixture(scope="session")
 def mnist_root(tmp_path_factory, mnist_mirror):
     """MNIST fetched once per test session through the mirror."""
-    from pai import data
+    from pai.data import datasets
 
     root = tmp_path_factory.mktemp("mnist")
-    data.load_mnist(root, mirror=mnist_mirror)
+    datasets.load_mnist(root, mirror=mnist_mirror)
     return root
 
 

@@ -1,5 +1,5 @@
 """``python -m pai``: see :mod:`pai.cli`."""
 
-from .cli import main
+from pai.cli import main
 
 raise SystemExit(main())

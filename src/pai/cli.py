@@ -19,8 +19,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import grid, registry
-from .study import ConfigError, Study, read_configs
+from pai.config import grid, registry
+from pai.config.study import ConfigError, Study, read_configs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,8 +78,11 @@ def run(args: argparse.Namespace) -> int:
     # heavy imports only here: `names` and argument errors answer at once
     import torch
 
-    from . import ablations, data, masks, nets, pruning, training
-    from .training import TrainConfig
+    from pai.data import datasets
+    from pai.models import nets
+    from pai.pruning import ablations, masks, prune
+    from pai.training import engine
+    from pai.training.engine import TrainConfig
 
     torch.set_num_threads(1)
     paths = [path for path in ["config.yaml", *args.configfile] if Path(path).is_file()]
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     study = Study(config, base=Path.cwd())
     if args.net not in config["nets"]:
         raise ValueError(f"no net {args.net!r} in the nets catalogue: {', '.join(config['nets'])}")
-    net = study.net(args.net)
+    net = study.net_entry(args.net)
     if args.method not in study.methods:
         raise ValueError(f"unknown method {args.method!r}; known: {', '.join(study.methods)}")
     sparsity = args.sparsity
@@ -108,12 +111,12 @@ def run(args: argparse.Namespace) -> int:
     arch = study.arch_settings(net.arch)
 
     print(f"{net.name}: {net.arch} on {net.dataset}, {train_config.epochs} epochs")
-    dataset = data.load(study.dataset_download(net.dataset))
+    dataset = datasets.load(study.dataset_download(net.dataset))
     model = nets.build_net(arch, dataset.input_shape, dataset.num_classes, seed=seed)
     init = {name: t.clone() for name, t in model.state_dict().items()}
 
     def quiet_train(start, **options):
-        return training.train(
+        return engine.train(
             model, start, dataset, train_config, seed=seed, device=device, **options
         )
 
@@ -129,11 +132,11 @@ def run(args: argparse.Namespace) -> int:
     model.load_state_dict(weights)
     subset = None
     if method.data:
-        subset = data.scoring_subset(dataset, settings["examples_per_class"], seed)
+        subset = datasets.scoring_subset(dataset, settings["examples_per_class"], seed)
     if method.schedule == "lottery":
         cell = _lottery(net, sparsity, seed, dense.weights, weights, model, quiet_train)
     else:
-        cell = pruning.cell_masks(settings, model, sparsity, seed=seed, data=subset)
+        cell = prune.cell_masks(settings, model, sparsity, seed=seed, data=subset)
     mask = cell["invert" if args.ablation == "invert" else "unmodified"]
     start = ablations.start_state(args.ablation, model, weights, mask, seed, arch)
     print(f"{args.method} at sparsity {sparsity:g}, ablation {args.ablation}, seed {seed}:")
@@ -164,13 +167,13 @@ def _lottery(net, sparsity, seed, dense, rewind, model, train) -> dict:
     """IMP's rounds up to the one whose ranking gives ``sparsity``, as the pipeline runs them
     (make_lottery_mask, train_lottery_round): each round's mask on the rewind point, trained from
     the rewind iteration; the last round's ranking cut at ``sparsity``."""
-    from . import ablations, pruning
+    from pai.pruning import ablations, prune
 
     last = grid.lottery_round(sparsity)
     trained, previous = dense, None
     for round_index in range(1, last + 1):
         at = float(grid.lottery_label(round_index)) if round_index < last else sparsity
-        cell = pruning.lottery_masks(round_index, at, trained, previous, model)
+        cell = prune.lottery_masks(round_index, at, trained, previous, model)
         if round_index == last:
             return cell
         print(f"  lottery round {round_index}: training at sparsity {at:g}")

@@ -119,8 +119,8 @@ def test_jobs_went_through_sbatch_to_the_right_partitions(cluster_run):
     # the many small jobs were grouped: fewer sbatch calls than make_mask jobs
     assert "prepare_make_mask" in rules, rules
     # distance jobs (with the topology) run in the "distances" group, named after its rules
-    assert any(r.startswith("distances_") and "compute_distances" in r for r in rules), rules
-    assert "compute_distances" not in rules and "make_mask" not in rules
+    assert any(r.startswith("distances_") and "analyse_weights" in r for r in rules), rules
+    assert "analyse_weights" not in rules and "make_mask" not in rules
     assert rules.count("apply_ablation") == 2  # the lottery cells: ungrouped, see the profile
 
 

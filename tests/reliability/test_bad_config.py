@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pipeline_helpers import file_digests, snakemake
 
-from pai import study
+from pai.config import study
 
 # (override layered on config.yaml + presets/smoke.yaml, text the message must contain)
 BAD_CONFIGS = [

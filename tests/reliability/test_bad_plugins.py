@@ -13,7 +13,7 @@ import yaml
 from pipeline_helpers import copy_workdir, file_digests, snakemake
 
 NOT_RESULTS = ("benchmarks/",)
-HEADER = "import torch\nfrom pai.nets import prunable_names\n\n\n"
+HEADER = "import torch\nfrom pai.models.nets import prunable_names\n\n\n"
 SCORE = "def score(net, data, seed):\n"
 WEIGHTS = "    params = dict(net.named_parameters())\n    names = prunable_names(net)\n"
 
@@ -117,7 +117,7 @@ def test_bad_plugin_stops_its_first_job_before_training(
     assert f"Error in rule {rule}" in message, message[-3000:]
     assert problem in message, message[-3000:]
     assert f"{tmp_path / 'bad.py'}" in message  # the plugin's reference is named
-    # the run ends on the problem, once, with the failed job's log (pai.failures via onerror)
+    # the run ends on the problem, once, with the failed job's log (pai.jobs.failures via onerror)
     ending = "\n".join(result.stderr.splitlines()[-12:])
     assert "job(s) failed" in ending and problem in ending, ending
     assert f"{rule} job(s); log: logs/{rule}/" in ending, ending

@@ -17,7 +17,7 @@ from pipeline_helpers import copy_workdir, file_digests, snakemake
 
 NET = "mlp-blobs"
 METHOD = (
-    "from pai.nets import prunable_names\n\n\n"
+    "from pai.models.nets import prunable_names\n\n\n"
     "def score(net, data, seed):\n"
     "    params = dict(net.named_parameters())\n"
     "    return {name: params[name].detach().abs() SCALE for name in prunable_names(net)}\n"

@@ -10,7 +10,7 @@ import pytest
 from http_mirror import SHARED_MNIST, QuietHandler, serve_folder
 from pipeline_helpers import make_workdir, snakemake
 
-from pai import data
+from pai.data import datasets
 
 TARGET = "resources/data/mnist/tensors.pt"
 RAW = "resources/data/mnist/MNIST/raw"
@@ -72,11 +72,11 @@ def test_cut_transfer_leaves_no_trusted_file(tmp_path, mnist_mirror, announce_le
     assert not (workdir / TARGET).exists()
     # whatever else was fetched is complete and verified
     for path in raw.glob("*.gz"):
-        assert data.calculate_md5(path) == _md5s()[path.name]
+        assert datasets.calculate_md5(path) == _md5s()[path.name]
 
     # with a working mirror the same command completes
     snakemake(workdir, TARGET, *_with_mirror(workdir, mnist_mirror))
-    assert data.calculate_md5(raw / CUT) == _md5s()[CUT]
+    assert datasets.calculate_md5(raw / CUT) == _md5s()[CUT]
 
 
 def test_local_file_with_wrong_checksum_is_fetched_again(tmp_path, mnist_mirror):
@@ -93,4 +93,4 @@ def test_local_file_with_wrong_checksum_is_fetched_again(tmp_path, mnist_mirror)
     log = (workdir / "logs/download_data/mnist.log").read_text()
     assert f"{labels.relative_to(workdir)} has md5" in log
     assert "fetching it again" in log
-    assert data.calculate_md5(labels) == _md5s()[labels.name]
+    assert datasets.calculate_md5(labels) == _md5s()[labels.name]

@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from pai import ablations, data, masks, nets, pruning, scoring
+from pai.data import datasets
+from pai.models import nets
+from pai.pruning import ablations, masks, prune, scoring
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +60,10 @@ def test_reinit_keeps_mask_and_draws_new_weights(setup):
 @pytest.mark.parametrize("method", ["random", "magnitude", "snip", "grasp", "graspabs"])
 @pytest.mark.parametrize("sparsity", [0.3, 0.8])
 def test_invert_same_count_minimal_overlap(method, sparsity):
-    d = data.load_digits()
+    d = datasets.load_digits()
     model = nets.build_net("lenet300", d.input_shape, 10, seed=0)
-    subset = data.scoring_subset(d, 10, seed=0)
-    masks_of = pruning.cell_masks(
-        pruning.method_settings(method), model, sparsity, seed=0, data=subset
-    )
+    subset = datasets.scoring_subset(d, 10, seed=0)
+    masks_of = prune.cell_masks(prune.method_settings(method), model, sparsity, seed=0, data=subset)
     normal, inverted = masks_of["unmodified"], masks_of["invert"]
     names = list(normal)
     a, b = masks.flatten(normal, names), masks.flatten(inverted, names)

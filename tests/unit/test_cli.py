@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pai import registry
+from pai.config import registry
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,11 +6,12 @@ import torch
 import torchvision
 from http_mirror import SHARED_MNIST, serve_folder
 
-from pai import data, registry
+from pai.config import registry
+from pai.data import datasets
 
 
 def test_digits_is_offline_fixed_and_normalised():
-    a, b = data.load_digits(), data.load_digits()
+    a, b = datasets.load_digits(), datasets.load_digits()
     assert a.input_shape == (1, 8, 8) and a.num_classes == 10
     assert len(a.train_y) + len(a.test_y) == 1797
     assert torch.equal(a.train_x, b.train_x) and torch.equal(a.test_y, b.test_y)
@@ -18,35 +19,37 @@ def test_digits_is_offline_fixed_and_normalised():
 
 
 def test_synthetic_shapes_and_seed():
-    s = data.make_synthetic((3, 16, 16), 4, 64, 32, seed=1)
+    s = datasets.make_synthetic((3, 16, 16), 4, 64, 32, seed=1)
     assert s.train_x.shape == (64, 3, 16, 16) and s.test_x.shape == (32, 3, 16, 16)
     assert set(s.train_y.tolist()) <= {0, 1, 2, 3}
-    assert torch.equal(s.train_x, data.make_synthetic((3, 16, 16), 4, 64, 32, seed=1).train_x)
-    assert not torch.equal(s.train_x, data.make_synthetic((3, 16, 16), 4, 64, 32, seed=2).train_x)
+    assert torch.equal(s.train_x, datasets.make_synthetic((3, 16, 16), 4, 64, 32, seed=1).train_x)
+    assert not torch.equal(
+        s.train_x, datasets.make_synthetic((3, 16, 16), 4, 64, 32, seed=2).train_x
+    )
 
 
 def test_class_balanced_subset():
-    d = data.load_digits()
-    x, y = data.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
+    d = datasets.load_digits()
+    x, y = datasets.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
     assert x.shape == (100, 1, 8, 8)
     assert torch.bincount(y).tolist() == [10] * 10
-    x2, y2 = data.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
-    x3, _ = data.class_balanced_subset(d.train_x, d.train_y, 10, seed=1)
+    x2, y2 = datasets.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
+    x3, _ = datasets.class_balanced_subset(d.train_x, d.train_y, 10, seed=1)
     assert torch.equal(x, x2) and torch.equal(y, y2) and not torch.equal(x, x3)
     # the examples are real training rows
     rows = {tuple(r.flatten().tolist()) for r in d.train_x}
     assert all(tuple(r.flatten().tolist()) in rows for r in x[:5])
     with pytest.raises(ValueError, match="fewer than 1000"):
-        data.class_balanced_subset(d.train_x, d.train_y, 1000, seed=0)
+        datasets.class_balanced_subset(d.train_x, d.train_y, 1000, seed=0)
 
 
 def test_unknown_dataset_kind_is_named():
     with pytest.raises(ValueError, match=r"dataset 'svhn' has unknown kind 'stream'"):
-        data.load({"name": "svhn", "kind": "stream"})
+        datasets.load({"name": "svhn", "kind": "stream"})
 
 
 def folder_settings(name, folder=None, size=None):
-    """download_data's settings of a built-in folder dataset (as pai.study gives them)."""
+    """download_data's settings of a built-in folder dataset (as pai.config.study gives them)."""
     known = registry.DATASETS[name]
     size = size or known.image_size
     return {
@@ -60,7 +63,7 @@ def folder_settings(name, folder=None, size=None):
 
 @pytest.mark.network
 def test_mnist_through_local_mirror(mnist_root):
-    d = data.load_mnist(mnist_root)  # already there: no network needed the second time
+    d = datasets.load_mnist(mnist_root)  # already there: no network needed the second time
     assert d.train_x.shape == (60000, 1, 28, 28) and d.test_x.shape == (10000, 1, 28, 28)
     assert d.train_x.mean().item() == pytest.approx(0.0, abs=0.01)
     assert d.train_x.std().item() == pytest.approx(1.0, abs=0.01)
@@ -70,9 +73,9 @@ def test_mnist_through_local_mirror(mnist_root):
 @pytest.mark.network
 def test_mirror_down_names_url_and_file(tmp_path):
     with pytest.raises(
-        data.DataError, match=r"(?s)train-images-idx3-ubyte.gz.*127.0.0.1:9/mnist/train-images"
+        datasets.DataError, match=r"(?s)train-images-idx3-ubyte.gz.*127.0.0.1:9/mnist/train-images"
     ):
-        data.load_mnist(tmp_path, mirror="http://127.0.0.1:9/mnist")
+        datasets.load_mnist(tmp_path, mirror="http://127.0.0.1:9/mnist")
 
 
 @pytest.mark.network
@@ -84,19 +87,19 @@ def test_wrong_file_on_mirror_is_refused(tmp_path, mnist_mirror):
     (bad / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
     with (
         serve_folder(bad) as url,
-        pytest.raises(data.DataError, match=r"checksum mismatch for t10k-labels-idx1-ubyte.gz"),
+        pytest.raises(datasets.DataError, match=r"checksum mismatch for t10k-labels-idx1-ubyte.gz"),
     ):
-        data.load_mnist(tmp_path / "root", mirror=url)
+        datasets.load_mnist(tmp_path / "root", mirror=url)
     assert not (tmp_path / "root" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").exists()
 
 
 @pytest.mark.network
 def test_corrupt_local_file_is_fetched_again(tmp_path, mnist_mirror):
     root = tmp_path / "root"
-    data.load_mnist(root, mirror=mnist_mirror)
+    datasets.load_mnist(root, mirror=mnist_mirror)
     archive = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
     archive.write_bytes(b"garbage")
-    d = data.load_mnist(root, mirror=mnist_mirror)
+    d = datasets.load_mnist(root, mirror=mnist_mirror)
     assert len(d.test_y) == 10000
     assert archive.stat().st_size == (SHARED_MNIST / archive.name).stat().st_size
 
@@ -104,9 +107,9 @@ def test_corrupt_local_file_is_fetched_again(tmp_path, mnist_mirror):
 def test_tensor_cache_round_trip(tmp_path):
     from pai import storage
 
-    original = data.make_synthetic((3, 8, 8), 4, 32, 16, augment=True)
-    storage.save(data.to_cache(original), tmp_path / "tensors.pt")
-    restored = data.from_cache(storage.load(tmp_path / "tensors.pt"))
+    original = datasets.make_synthetic((3, 8, 8), 4, 32, 16, augment=True)
+    storage.save(datasets.to_cache(original), tmp_path / "tensors.pt")
+    restored = datasets.from_cache(storage.load(tmp_path / "tensors.pt"))
     assert restored.name == original.name and restored.augment and restored.num_classes == 4
     assert restored.pad_value == original.pad_value
     assert torch.equal(restored.train_x, original.train_x)
@@ -140,7 +143,7 @@ def _image_tree(root, classes, size=64, val_layout="folders"):
 
 def test_tinyimagenet_from_a_local_folder(tmp_path):
     _image_tree(tmp_path, 200, val_layout="annotations")
-    d = data.load(folder_settings("tinyimagenet", tmp_path))
+    d = datasets.load(folder_settings("tinyimagenet", tmp_path))
     assert d.train_x.shape == (200, 3, 64, 64) and d.test_x.shape == (200, 3, 64, 64)
     assert d.num_classes == 200 and d.augment
     assert d.train_y.tolist() == list(range(200)) and d.test_y.tolist() == list(range(200))
@@ -150,16 +153,16 @@ def test_tinyimagenet_from_a_local_folder(tmp_path):
 
     pixels = torch.from_numpy(np.array(Image.open(tmp_path / "val/images/val_7.png")))
     expected = pixels[:, 4:68].permute(2, 0, 1).float() / 255
-    mean = torch.tensor(data.IMAGENET_MEAN).view(3, 1, 1)
-    std = torch.tensor(data.IMAGENET_STD).view(3, 1, 1)
+    mean = torch.tensor(datasets.IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(datasets.IMAGENET_STD).view(3, 1, 1)
     assert torch.allclose(d.test_x[7], (expected - mean) / std, atol=1e-6)
 
 
 def test_folder_datasets_name_what_is_wrong(tmp_path):
-    with pytest.raises(data.DataError, match="cannot be downloaded"):
-        data.load(folder_settings("imagenet"))
-    with pytest.raises(data.DataError, match="expected train/ and val/"):
-        data.load(folder_settings("tinyimagenet", tmp_path))
+    with pytest.raises(datasets.DataError, match="cannot be downloaded"):
+        datasets.load(folder_settings("imagenet"))
+    with pytest.raises(datasets.DataError, match="expected train/ and val/"):
+        datasets.load(folder_settings("tinyimagenet", tmp_path))
     _image_tree(tmp_path, 3)
-    with pytest.raises(data.DataError, match="has 3 class folders, expected 200"):
-        data.load(folder_settings("tinyimagenet", tmp_path))
+    with pytest.raises(datasets.DataError, match="has 3 class folders, expected 200"):
+        datasets.load(folder_settings("tinyimagenet", tmp_path))

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from pai import distances, similarity
+from pai.analysis import distances, similarity
 
 
 def test_w1_by_hand():
@@ -55,7 +55,8 @@ def test_compare_runs_with_and_without_the_pruned_zeros():
 
 
 def test_the_notebooks_layer_set_adds_every_other_weight_tensor():
-    from pai import masks, nets
+    from pai.models import nets
+    from pai.pruning import masks
 
     model = nets.build_net("resnet20", (3, 8, 8), 10)
     mask = masks.ones_mask(model)

@@ -1,9 +1,9 @@
-"""The closing summary of a failed run (pai.failures), read from Snakemake's log and the jobs'
+"""The closing summary of a failed run (pai.jobs.failures), read from Snakemake's log and the jobs'
 logs as Snakemake 9 and our jobs write them."""
 
 from pathlib import Path
 
-from pai import failures
+from pai.jobs import failures
 
 SNAKEMAKE_LOG = """\
 [Wed Dec  2 18:00:31 2026]
@@ -30,7 +30,7 @@ TRACEBACK = """\
 Traceback (most recent call last):
   File "/x/score_weights.py", line 9, in <module>
     scores = scoring.score(...)
-pai.plugins.PluginError: plugins.methods.bad (/tmp/bad.py:score): the scores are not finite
+pai.config.plugins.PluginError: plugins.methods.bad (/tmp/bad.py:score): the scores are not finite
 """
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pai import grid
+from pai.config import grid
 
 
 @pytest.mark.parametrize(

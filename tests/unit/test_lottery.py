@@ -1,9 +1,9 @@
-"""IMP's ranking (pai.lottery) on weights small enough to check by hand."""
+"""IMP's ranking (pai.pruning.lottery) on weights small enough to check by hand."""
 
 import pytest
 import torch
 
-from pai import lottery, masks
+from pai.pruning import lottery, masks
 
 
 def _imp_masks(trained_per_round, sparsities):

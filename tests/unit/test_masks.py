@@ -3,7 +3,8 @@ import torch
 from scipy.optimize import brentq
 from scipy.special import erfc
 
-from pai import masks, nets, scoring
+from pai.models import nets
+from pai.pruning import masks, scoring
 
 SPARSITIES = [0.0, 0.2, 0.5, 0.75, 0.9, 0.99]
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from pai import nets
+from pai.models import nets
 
 SHAPES = {"lenet300": (1, 28, 28), "resnet20": (3, 32, 32), "vgg16": (3, 32, 32)}
 PRUNABLE = {
@@ -77,7 +77,10 @@ LARGE = {
 
 @pytest.mark.parametrize("name", sorted(LARGE))
 def test_large_nets_build_and_train_a_step_on_synthetic_data(name):
-    from pai import ablations, data, masks, topology, training
+    from pai.analysis import topology
+    from pai.data import datasets
+    from pai.pruning import ablations, masks
+    from pai.training import engine
 
     shape, classes, parameters = LARGE[name]
     model = nets.build_net(name, shape, classes, seed=0)
@@ -86,14 +89,14 @@ def test_large_nets_build_and_train_a_step_on_synthetic_data(name):
     assert names[0] == "conv.weight" and names[-1] == "fc.weight"
     assert any(".shortcut.0." in n for n in names)
     # one SGD step of a 90%-magnitude-pruned net on two synthetic images of the right shape
-    d = data.make_synthetic(shape, classes, n_train=2, n_test=2, augment=True)
+    d = datasets.make_synthetic(shape, classes, n_train=2, n_test=2, augment=True)
     mask = masks.global_mask(
         {n: p.detach().abs() for n, p in nets.prunable_parameters(model).items()}, 0.9
     )
     start = ablations.start_state("unmodified", model, model.state_dict(), mask, seed=0)
     before = start["weights"]
-    config = training.TrainConfig(epochs=1, batch_size=2, momentum=0.9, weight_decay=1e-4)
-    result = training.train(model, start, d, config, seed=0)
+    config = engine.TrainConfig(epochs=1, batch_size=2, momentum=0.9, weight_decay=1e-4)
+    result = engine.train(model, start, d, config, seed=0)
     assert len(result.history) == 1 and not result.diverged
     moved = [n for n in mask if not torch.equal(result.weights[n], before[n])]
     assert len(moved) == len(mask)  # every layer learned

@@ -1,10 +1,11 @@
-"""pai.optim.SGD must make the same updates as torch.optim.SGD, bit for bit."""
+"""pai.training.optim.SGD must make the same updates as torch.optim.SGD, bit for bit."""
 
 import pytest
 import torch
 
-from pai import nets, seeds
-from pai.optim import SGD
+from pai import seeds
+from pai.models import nets
+from pai.training.optim import SGD
 
 
 def _model(seed: int) -> torch.nn.Module:

@@ -9,8 +9,12 @@ import pytest
 import torch
 from kill_and_resume import kill_after_first_checkpoint, start_train_job
 
-from pai import ablations, cell_training, data, masks, nets, packing, pruning, storage, training
-from pai import runs as run_files
+from pai import storage
+from pai.data import datasets
+from pai.jobs import runs as run_files
+from pai.models import nets
+from pai.pruning import ablations, masks, prune
+from pai.training import cells, engine, packing
 
 ABLATIONS = ["unmodified", "shuffle", "reinit", "invert"]
 
@@ -18,7 +22,7 @@ ABLATIONS = ["unmodified", "shuffle", "reinit", "invert"]
 def _cell(arch, d, sparsity=0.8, dtype=torch.float32):
     model = nets.build_net(arch, d.input_shape, d.num_classes, seed=0)
     init = {k: v.clone() for k, v in model.state_dict().items()}
-    found = pruning.cell_masks(pruning.method_settings("magnitude"), model, sparsity, seed=0)
+    found = prune.cell_masks(prune.method_settings("magnitude"), model, sparsity, seed=0)
     starts = ablations.start_states(ABLATIONS, model, init, found, seed=0)
 
     def cast(weights):
@@ -33,7 +37,7 @@ def _cell(arch, d, sparsity=0.8, dtype=torch.float32):
 
 
 def _float64(d):
-    return data.TensorData(
+    return datasets.TensorData(
         d.name, d.train_x.double(), d.train_y, d.test_x.double(), d.test_y, d.num_classes,
         d.augment, d.pad_value,
     )  # fmt: skip
@@ -48,33 +52,33 @@ def _largest_difference(a, b):
 
 
 def test_packed_lenet_equals_training_alone_in_float64():
-    d = _float64(data.load_digits())
+    d = _float64(datasets.load_digits())
     build, starts = _cell("lenet300", d, dtype=torch.float64)
-    config = training.TrainConfig(epochs=30, momentum=0.9, weight_decay=1e-4)  # 330 steps
-    packed = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
-    alone = cell_training.train_cell(build, starts, d, config, seed=0, pack=False)
+    config = engine.TrainConfig(epochs=30, momentum=0.9, weight_decay=1e-4)  # 330 steps
+    packed = cells.train_cell(build, starts, d, config, seed=0, pack=True)
+    alone = cells.train_cell(build, starts, d, config, seed=0, pack=False)
     for a, b in zip(packed, alone, strict=True):
         assert _largest_difference(a, b) < 1e-10
         assert [r["test_accuracy"] for r in a.history] == [r["test_accuracy"] for r in b.history]
 
 
 def test_packed_resnet_with_batchnorm_and_augmentation_equals_training_alone_in_float64():
-    d = _float64(data.make_synthetic((3, 8, 8), 10, 96, 32, augment=True))
+    d = _float64(datasets.make_synthetic((3, 8, 8), 10, 96, 32, augment=True))
     build, starts = _cell("resnet20", d, dtype=torch.float64)
-    config = training.TrainConfig(epochs=4, batch_size=16, momentum=0.9, weight_decay=1e-4,
+    config = engine.TrainConfig(epochs=4, batch_size=16, momentum=0.9, weight_decay=1e-4,
                                   milestones=(2,))  # fmt: skip
-    packed = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
-    alone = cell_training.train_cell(build, starts, d, config, seed=0, pack=False)
+    packed = cells.train_cell(build, starts, d, config, seed=0, pack=True)
+    alone = cells.train_cell(build, starts, d, config, seed=0, pack=False)
     for a, b in zip(packed, alone, strict=True):
         assert _largest_difference(a, b) < 1e-10  # BatchNorm running statistics included
 
 
 def test_packed_float32_within_rounding_and_pruned_weights_exactly_zero():
-    d = data.load_digits()
+    d = datasets.load_digits()
     build, starts = _cell("lenet300", d, sparsity=0.9)
-    config = training.TrainConfig(epochs=10, momentum=0.9, weight_decay=1e-4)
-    packed = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
-    alone = cell_training.train_cell(build, starts, d, config, seed=0, pack=False)
+    config = engine.TrainConfig(epochs=10, momentum=0.9, weight_decay=1e-4)
+    packed = cells.train_cell(build, starts, d, config, seed=0, pack=True)
+    alone = cells.train_cell(build, starts, d, config, seed=0, pack=False)
     for result, start, other in zip(packed, starts, alone, strict=True):
         for name, kept in start["mask"].items():
             pruned = result.weights[name][~kept]
@@ -85,18 +89,18 @@ def test_packed_float32_within_rounding_and_pruned_weights_exactly_zero():
 
 
 def test_a_diverged_member_is_frozen_and_the_others_go_on():
-    d = data.load_digits()
+    d = datasets.load_digits()
     build, starts = _cell("lenet300", d, sparsity=0.5)
     # the third run starts from weights so large that its loss is non-finite at once
     huge = {k: v * 1e30 if k.endswith("weight") else v for k, v in starts[2]["weights"].items()}
     starts[2] = {"weights": huge, "mask": starts[2]["mask"]}
-    config = training.TrainConfig(epochs=3)
-    results = cell_training.train_cell(build, starts, d, config, seed=0, pack=True)
+    config = engine.TrainConfig(epochs=3)
+    results = cells.train_cell(build, starts, d, config, seed=0, pack=True)
     assert [r.diverged for r in results] == [False, False, True, False]
     assert len(results[2].history) == 1 and len(results[0].history) == 3
     for name, kept in starts[2]["mask"].items():
         assert torch.equal(results[2].weights[name][~kept], torch.zeros(int((~kept).sum())))
-    alone = training.train(build(), starts[0], d, config, seed=0)
+    alone = engine.train(build(), starts[0], d, config, seed=0)
     assert _largest_difference(results[0], alone) < 1e-3  # the others trained on
 
 
@@ -111,12 +115,12 @@ def test_nets_that_cannot_be_packed_say_why_and_train_alone():
 
 def test_run_json_counts_only_runs_that_were_trained_together(tmp_path):
     layer_norm = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
-    assert "LayerNorm" in cell_training.why_not_packed(lambda: layer_norm, 4, pack=True)
-    assert cell_training.why_not_packed(lambda: layer_norm, 4, pack=False) is not None
-    d = data.make_synthetic((1, 4, 4), 3, 24, 12)
+    assert "LayerNorm" in cells.why_not_packed(lambda: layer_norm, 4, pack=True)
+    assert cells.why_not_packed(lambda: layer_norm, 4, pack=False) is not None
+    d = datasets.make_synthetic((1, 4, 4), 3, 24, 12)
     build, starts = _cell("lenet300", d)
-    assert cell_training.why_not_packed(build, 1, pack=True) is not None
-    config = training.TrainConfig(epochs=1, batch_size=8)
+    assert cells.why_not_packed(build, 1, pack=True) is not None
+    config = engine.TrainConfig(epochs=1, batch_size=8)
 
     def build_unpackable():
         return torch.nn.Sequential(
@@ -178,11 +182,11 @@ def test_a_killed_packed_job_resumes_bit_identically(tmp_path):
 
 
 def test_capture_off_cuda_trains_eagerly_and_says_why(caplog):
-    d = data.load_digits()
+    d = datasets.load_digits()
     build, starts = _cell("lenet300", d)
-    config = training.TrainConfig(epochs=2, capture=True)
-    eager = training.train(build(), starts[0], d, training.TrainConfig(epochs=2), seed=0)
-    with caplog.at_level("INFO", logger="pai.capture"):
-        captured = training.train(build(), starts[0], d, config, seed=0)
+    config = engine.TrainConfig(epochs=2, capture=True)
+    eager = engine.train(build(), starts[0], d, engine.TrainConfig(epochs=2), seed=0)
+    with caplog.at_level("INFO", logger="pai.training.capture"):
+        captured = engine.train(build(), starts[0], d, config, seed=0)
     assert "CUDA graphs need CUDA" in caplog.text
     assert all(torch.equal(captured.weights[n], t) for n, t in eager.weights.items())

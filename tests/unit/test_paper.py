@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from pai import paper
+from pai.reporting import paper
 
 NETS = {
     "lenet300-digits": {"arch": "lenet300", "dataset": "digits", "epochs": 40},

@@ -11,7 +11,7 @@ import matplotlib.pyplot
 import pandas as pd
 import pytest
 
-from pai import plots, tables
+from pai.reporting import plots, tables
 
 
 @pytest.fixture(autouse=True)

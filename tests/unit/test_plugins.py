@@ -6,8 +6,12 @@ import math
 import pytest
 import torch
 
-from pai import ablations, data, masks, nets, plugins, pruning, topology
-from pai.data import ScoringData
+from pai.analysis import topology
+from pai.config import plugins
+from pai.data import datasets
+from pai.data.datasets import ScoringData
+from pai.models import nets
+from pai.pruning import ablations, masks, prune
 
 
 def write(tmp_path, name, source):
@@ -17,7 +21,10 @@ def write(tmp_path, name, source):
 
 
 def method(tmp_path, body, name="mine", **settings):
-    source = "import torch\nfrom pai.nets import prunable_names\n\n\ndef score(net, data, seed):\n"
+    source = (
+        "import torch\nfrom pai.models.nets import prunable_names\n\n\n"
+        "def score(net, data, seed):\n"
+    )
     function = write(tmp_path, f"{name}.py", source + body) + ":score"
     return {
         "name": name,
@@ -44,8 +51,8 @@ def lenet():
 
 def test_a_plugin_method_ranks_like_a_built_in(tmp_path, lenet):
     settings = method(tmp_path, MAGNITUDE)
-    mine = pruning.cell_masks(settings, lenet, 0.8, seed=0)
-    built_in = pruning.cell_masks(pruning.method_settings("magnitude"), lenet, 0.8, seed=0)
+    mine = prune.cell_masks(settings, lenet, 0.8, seed=0)
+    built_in = prune.cell_masks(prune.method_settings("magnitude"), lenet, 0.8, seed=0)
     for ranking in ("unmodified", "invert"):
         assert all(torch.equal(mine[ranking][n], built_in[ranking][n]) for n in mine[ranking])
 
@@ -53,7 +60,7 @@ def test_a_plugin_method_ranks_like_a_built_in(tmp_path, lenet):
 def test_a_plugin_may_change_its_copy_of_the_net(tmp_path, lenet):
     before = {k: v.clone() for k, v in lenet.state_dict().items()}
     body = "    net.double()\n    for p in net.parameters():\n        p.data.mul_(-1)\n" + MAGNITUDE
-    pruning.scores(method(tmp_path, body), lenet, seed=0)
+    prune.scores(method(tmp_path, body), lenet, seed=0)
     assert all(torch.equal(before[k], v) for k, v in lenet.state_dict().items())
 
 
@@ -89,7 +96,7 @@ def test_a_plugin_may_change_its_copy_of_the_net(tmp_path, lenet):
 def test_bad_scores_are_named(tmp_path, lenet, body, problem):
     settings = method(tmp_path, body)
     with pytest.raises(plugins.PluginError) as caught:
-        pruning.cell_masks(settings, lenet, 0.5, seed=0)
+        prune.cell_masks(settings, lenet, 0.5, seed=0)
     assert f"plugins.methods.mine ({settings['function']})" in str(caught.value)
     assert problem in str(caught.value)
 
@@ -102,7 +109,7 @@ def test_a_plugin_that_fails_to_import_is_named(tmp_path, lenet):
     )
     settings = {**method(tmp_path, MAGNITUDE), "function": path + ":score"}
     with pytest.raises(plugins.PluginError, match="cannot be imported: ModuleNotFoundError"):
-        pruning.scores(settings, lenet, seed=0)
+        prune.scores(settings, lenet, seed=0)
 
 
 def test_an_iterative_plugin_method_on_data(tmp_path):
@@ -116,10 +123,10 @@ def test_an_iterative_plugin_method_on_data(tmp_path):
         "    return {n: g.abs() for n, g in zip(names, grads)}\n"
     )
     settings = method(tmp_path, body, schedule="iterative", rounds=4, data=True)
-    digits = data.load_digits()
+    digits = datasets.load_digits()
     model = nets.build_net("lenet300", digits.input_shape, 10, seed=0)
-    subset = data.scoring_subset(digits, 5, seed=0)
-    both = pruning.cell_masks(settings, model, 0.9, seed=0, data=subset)
+    subset = datasets.scoring_subset(digits, 5, seed=0)
+    both = prune.cell_masks(settings, model, 0.9, seed=0, data=subset)
     total = sum(m.numel() for m in both["unmodified"].values())
     for mask in both.values():
         assert sum(int(m.sum()) for m in mask.values()) == round(0.1 * total)
@@ -127,19 +134,19 @@ def test_an_iterative_plugin_method_on_data(tmp_path):
     overlap = masks.flatten(both["unmodified"], names) & masks.flatten(both["invert"], names)
     assert int(overlap.sum()) < 0.05 * round(0.1 * total)
     with pytest.raises(ValueError, match="needs the scoring subset"):
-        pruning.scores({**settings, "schedule": "one_shot"}, model, seed=0)
+        prune.scores({**settings, "schedule": "one_shot"}, model, seed=0)
     assert isinstance(subset, ScoringData)
 
 
 def test_plugin_options_reach_the_function(tmp_path, lenet):
     source = (
-        "from pai.nets import prunable_names\n\n\ndef score(net, data, seed, power=1):\n"
+        "from pai.models.nets import prunable_names\n\n\ndef score(net, data, seed, power=1):\n"
         "    params = dict(net.named_parameters())\n"
         "    return {n: params[n].detach().abs() ** power for n in prunable_names(net)}\n"
     )
     function = write(tmp_path, "power.py", source) + ":score"
     settings = {**method(tmp_path, MAGNITUDE), "function": function, "options": {"power": 3}}
-    scores = pruning.scores(settings, lenet, seed=0)
+    scores = prune.scores(settings, lenet, seed=0)
     expected = dict(lenet.named_parameters())["fc.weight"].detach().abs() ** 3
     assert torch.equal(scores["fc.weight"], expected)
 
@@ -202,7 +209,7 @@ def test_a_plugin_net_is_built_initialised_and_pruned_like_the_built_ins(tmp_pat
     assert nets.input_shape(model) == (3, 8, 8)
     gamma = model.norm.weight.detach()
     assert (gamma >= 0).all() and (gamma < 1).all()  # open_lth's BN init
-    mask = pruning.cell_masks(pruning.method_settings("synflow", rounds=3), model, 0.5, seed=0)
+    mask = prune.cell_masks(prune.method_settings("synflow", rounds=3), model, 0.5, seed=0)
     start = ablations.start_state(
         "reinit", model, model.state_dict(), mask["unmodified"], 0, settings
     )
@@ -274,7 +281,7 @@ def load(n=8, labels_off=0, classes=3):
 
 def loaded(tmp_path, **options):
     path = write(tmp_path, "loader.py", LOADER) + ":load"
-    return data.load(
+    return datasets.load(
         {"name": "made", "kind": "loader", "loader": path, "shape": [1, 4, 4], "classes": 3,
          "options": options}
     )  # fmt: skip
@@ -311,7 +318,7 @@ def test_a_folder_dataset_of_the_users(tmp_path):
             folder.mkdir(parents=True)
             for index in range(count):
                 Image.new("RGB", (10, 12), (colour, colour, colour)).save(folder / f"{index}.png")
-    pics = data.load(
+    pics = datasets.load(
         {"name": "pics", "kind": "folder", "folder": "pics", "shape": [3, 8, 8], "classes": 2},
         base=tmp_path,
     )
@@ -320,4 +327,4 @@ def test_a_folder_dataset_of_the_users(tmp_path):
     assert abs(pics.train_x.mean().item()) < 1e-5 and pics.train_x.std().item() == pytest.approx(
         1, 0.2
     )
-    assert isinstance(pics, data.TensorData)
+    assert isinstance(pics, datasets.TensorData)

@@ -1,11 +1,12 @@
-"""The report's tables as people read them: units, digits and headers (pai.tables.for_people),
+"""The report's tables as people read them: units, digits and headers
+(pai.reporting.tables.for_people),
 and the HTML page the report shows in the page."""
 
 import math
 
 import pandas as pd
 
-from pai import tables
+from pai.reporting import tables
 
 
 def test_each_kind_of_column_is_formatted_for_people():

@@ -7,8 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from pai import masks, nets, pruning, scoring
-from pai.data import ScoringData
+from pai.data.datasets import ScoringData
+from pai.models import nets
+from pai.pruning import masks, prune, scoring
 
 
 def tiny_mlp(seed=0):
@@ -107,7 +108,7 @@ def test_grasp_equals_minus_theta_hessian_gradient(temperature):
 
 def test_grasp_keeps_lowest_and_inversion_flips():
     def keep(method, invert=False):
-        return pruning.keep_end(pruning.method_settings(method), invert)
+        return prune.keep_end(prune.method_settings(method), invert)
 
     assert keep("grasp") == "lowest"
     assert keep("grasp", invert=True) == "highest"
@@ -117,7 +118,7 @@ def test_grasp_keeps_lowest_and_inversion_flips():
 
 def two_layer_linear():
     model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.Linear(4, 2, bias=False))
-    model.pai_input_shape = (3,)  # what pai.nets.build_net records for its nets
+    model.pai_input_shape = (3,)  # what pai.models.nets.build_net records for its nets
     return model
 
 
@@ -135,15 +136,15 @@ def test_synflow_closed_form_two_layer_linear():
 def test_synflow_one_round_equals_global_mask_of_its_scores():
     model = two_layer_linear()
     expected = masks.global_mask(scoring.synflow_scores(copy.deepcopy(model)), 0.5)
-    settings = pruning.method_settings("synflow", rounds=1)
-    got = pruning.iterative_mask(settings, model, 0.5, seed=0)
+    settings = prune.method_settings("synflow", rounds=1)
+    got = prune.iterative_mask(settings, model, 0.5, seed=0)
     assert all(torch.equal(got[n], expected[n]) for n in got)
 
 
 def test_synflow_rounds_rank_only_the_survivors_of_a_zeroed_copy():
     # round 2 by hand: the copy's pruned weights are zero, and only round 1's survivors compete
     model = two_layer_linear()
-    settings = pruning.method_settings("synflow", rounds=2)
+    settings = prune.method_settings("synflow", rounds=2)
     first = masks.global_mask(scoring.synflow_scores(copy.deepcopy(model)), 1 - (0.25**0.5))
     zeroed = copy.deepcopy(model)
     masks.apply_mask(zeroed, first)
@@ -151,7 +152,7 @@ def test_synflow_rounds_rank_only_the_survivors_of_a_zeroed_copy():
     names = ["0.weight", "1.weight"]
     alive = masks.flatten(first, names)
     kept = masks.select(masks.flatten(second, names), 5, eligible=alive)  # 20 weights, 25% kept
-    got = pruning.iterative_mask(settings, model, 0.75, seed=0)
+    got = prune.iterative_mask(settings, model, 0.75, seed=0)
     assert torch.equal(masks.flatten(got, names), kept)
 
 
@@ -159,8 +160,8 @@ def test_synflow_iterative_exact_count_and_scores_a_copy():
     model = nets.build_net("resnet20", (3, 32, 32), 10, seed=0)
     model.train()
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    settings = pruning.method_settings("synflow", rounds=10)
-    mask = pruning.iterative_mask(settings, model, 0.9, seed=0)
+    settings = prune.method_settings("synflow", rounds=10)
+    mask = prune.iterative_mask(settings, model, 0.9, seed=0)
     total = sum(m.numel() for m in mask.values())
     assert sum(int(m.sum()) for m in mask.values()) == round(0.1 * total)
     assert model.training  # the real model's mode and values are untouched
@@ -169,8 +170,8 @@ def test_synflow_iterative_exact_count_and_scores_a_copy():
 
 def test_synflow_inverted_prunes_the_top_every_round():
     model = nets.build_net("lenet300", (1, 8, 8), 10, seed=0)
-    settings = pruning.method_settings("synflow", rounds=5)
-    both = pruning.cell_masks(settings, model, 0.8, seed=0)
+    settings = prune.method_settings("synflow", rounds=5)
+    both = prune.cell_masks(settings, model, 0.8, seed=0)
     normal, inverted = both["unmodified"], both["invert"]
     names = list(normal)
     assert int(masks.flatten(inverted, names).sum()) == int(masks.flatten(normal, names).sum())
@@ -184,7 +185,7 @@ def test_snip_and_grasp_score_a_copy_in_train_mode():
     before = {k: v.clone() for k, v in model.state_dict().items()}
     subset = ScoringData(torch.randn(20, 3, 8, 8), torch.arange(20) % 10)
     for method in ("snip", "grasp"):
-        pruning.scores(pruning.method_settings(method), model, seed=0, data=subset)
+        prune.scores(prune.method_settings(method), model, seed=0, data=subset)
     assert not model.training
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     # train mode uses batch statistics: the score differs from an eval-mode score
@@ -196,6 +197,6 @@ def test_snip_and_grasp_score_a_copy_in_train_mode():
 def test_bad_method_and_missing_data():
     model = tiny_mlp()
     with pytest.raises(ValueError, match=r"unknown method 'snap'"):
-        pruning.method_settings("snap")
+        prune.method_settings("snap")
     with pytest.raises(ValueError, match=r"method snip .* needs the scoring subset"):
-        pruning.scores(pruning.method_settings("snip"), model, seed=0)
+        prune.scores(prune.method_settings("snip"), model, seed=0)

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from pai import grid, nets, similarity
+from pai.analysis import similarity
+from pai.config import grid
+from pai.models import nets
 
 
 @pytest.fixture

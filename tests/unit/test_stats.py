@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from pai import stats, tables
+from pai.analysis import stats
+from pai.reporting import tables
 
 
 def test_t_interval_by_hand():

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pai import registry
-from pai.study import ConfigError, Study, merge, read_configs
+from pai.config import registry
+from pai.config.study import ConfigError, Study, merge, read_configs
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,9 +31,12 @@ def test_the_shipped_configs_are_valid():
         if preset == "mtm_large":  # its folders must exist to be used; only the names matter
             config["data"]["folders"] = {"tinyimagenet": ".", "imagenet": "."}
         study = Study(config, base=REPO)  # raises ConfigError, listing every problem
-        assert study.nets == config["grid"]["nets"], preset
+        assert study.grid_net_names == config["grid"]["nets"], preset
     paper = Study(read_configs([REPO / "config.yaml"]), base=REPO)
-    assert "lenet300-mnist-singh" in paper.nets and "vgg16-cifar10-comp6258" in paper.nets
+    assert (
+        "lenet300-mnist-singh" in paper.grid_net_names
+        and "vgg16-cifar10-comp6258" in paper.grid_net_names
+    )
 
 
 def test_every_schema_problem_is_reported_at_once():
@@ -66,14 +69,14 @@ def test_a_net_entry_needs_only_arch_and_dataset():
     mine = {"arch": "resnet20", "dataset": "digits", "epochs": 7, "milestones": [5]}
     config = smoke(nets={"mine": mine})
     config["grid"]["nets"] = ["mine"]
-    net = Study(config, base=REPO).net("mine")
+    net = Study(config, base=REPO).net_entry("mine")
     expected = {k: registry.ARCHITECTURES["resnet20"].defaults[k] for k in registry.TRAINING_KEYS}
     assert net.training == {**expected, "epochs": 7, "milestones": [5]}
     assert net.rewind_iteration == 2000
-    lenet = Study(config, base=REPO).net("lenet300-mnist")
+    lenet = Study(config, base=REPO).net_entry("lenet300-mnist")
     assert lenet.training["epochs"] == 40 and lenet.training["milestones"] == []
     assert "warmup_epochs" not in lenet.training  # optional keys only where set
-    assert Study(config, base=REPO).net("resnet50-imagenet").training["warmup_epochs"] == 5
+    assert Study(config, base=REPO).net_entry("resnet50-imagenet").training["warmup_epochs"] == 5
 
 
 def test_a_grid_without_the_table1_sparsity_uses_the_nearest():
@@ -121,8 +124,8 @@ def test_grid_and_groups():
 def test_per_net_methods_and_sparsities():
     config = smoke(nets={"lenet300-digits": {"methods": ["random", "snip"], "sparsities": [0.5]}})
     found = Study(config, base=REPO)
-    assert found.grid_net("lenet300-digits").methods == ["random", "snip"]
-    assert found.grid_net("lenet300-digits").sparsities == ["0.5"]
+    assert found.net_entry("lenet300-digits").methods == ["random", "snip"]
+    assert found.net_entry("lenet300-digits").sparsities == ["0.5"]
     assert len(list(found.cells())) == 2 + 5
 
 
@@ -243,7 +246,7 @@ def test_plugin_architectures_and_datasets(tmp_path):
     )
     config["grid"]["nets"] = ["tiny-pics"]
     found = Study(config, base=tmp_path)
-    net = found.net("tiny-pics")
+    net = found.net_entry("tiny-pics")
     assert net.training["epochs"] == 2 and net.training["lr"] == 0.1  # the stated fallback
     assert found.dataset_shape("pics") == {"name": "pics", "shape": [3, 12, 12], "classes": 3}
     assert found.dataset_shape("made") == {"name": "made", "shape": [1, 4, 4], "classes": 3}

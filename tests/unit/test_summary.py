@@ -1,9 +1,10 @@
 """The study page's verdicts as sentences, and Table 1 beside the paper when the grid is not like
-for like (pai.summary), on tables small enough to read."""
+for like (pai.reporting.summary), on tables small enough to read."""
 
 import pandas as pd
 
-from pai import stats, summary
+from pai.analysis import stats
+from pai.reporting import summary
 
 
 def _effects(rows):

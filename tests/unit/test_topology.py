@@ -7,7 +7,9 @@ import math
 import pytest
 import torch
 
-from pai import masks, nets, topology
+from pai.analysis import topology
+from pai.models import nets
+from pai.pruning import masks
 
 
 def _mlp_mask(first: list[list[int]], second: list[list[int]]) -> dict[str, torch.Tensor]:

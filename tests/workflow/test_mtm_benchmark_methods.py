@@ -8,7 +8,7 @@ import torch
 import yaml
 from pipeline_helpers import copy_workdir, make_workdir, planned_jobs, snakemake
 
-from pai import masks
+from pai.pruning import masks
 
 ROUNDS = ["0.2", "0.36", "0.488", "0.5904", "0.6723", "0.7379"]  # 1 - 0.8^r, r = 1..6
 NETS = ("lenet300-digits", "resnet20-synthetic")

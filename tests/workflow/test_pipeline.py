@@ -11,7 +11,7 @@ import torch
 import yaml
 from pipeline_helpers import REPO, copy_workdir, make_workdir, planned_jobs, snakemake
 
-from pai import registry
+from pai.config import registry
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
 FIGURES = list(registry.FIGURES)
@@ -26,7 +26,7 @@ PER_SEED_RULES = {
     "train_model": 10,
     "train_dense": 2,  # MtM's benchmarks prune it
     "train_lottery_round": 12,
-    "compute_distances": 2,  # one per net, sparsity and seed (with the topology)
+    "analyse_weights": 2,  # one per net, sparsity and seed (with the topology)
     "compute_similarity": 2,
 }
 DOWNSTREAM = {
@@ -45,8 +45,8 @@ def test_every_figure_of_the_smoke_grid_is_legible_in_the_report(smoke_run):
     panels and no wider, solid lines only for unmodified masks."""
     import matplotlib.pyplot as plt
 
-    from pai import plots
-    from pai.study import Study, read_configs
+    from pai.config.study import Study, read_configs
+    from pai.reporting import plots
 
     config = read_configs([smoke_run / "config.yaml", smoke_run / "presets/smoke.yaml"])
     study = Study(config, base=smoke_run)
@@ -282,7 +282,7 @@ def test_moving_the_code_plans_nothing(smoke_run, tmp_path):
     # checkout leaves them. A job's params name a built-in by name and version, never by where
     # its code lives, and a script's file time reruns nothing (profiles/default), so nothing runs.
     moved = copy_workdir(smoke_run, tmp_path / "moved")
-    registry_file = moved / "src/pai/registry.py"
+    registry_file = moved / "src/pai/config/registry.py"
     text = registry_file.read_text()
     references = sorted(set(re.findall(r'"(pai\.[\w.]+):(\w+)"', text)))
     assert len(references) > 10, references  # methods, architectures and figures
@@ -333,7 +333,7 @@ def test_epochs_of_one_net_rerun_only_its_training_and_downstream(smoke_run):
         "make_lottery_mask": 7,
         "train_lottery_round": 6,
         "apply_ablation": 1,  # the lottery cell
-        "compute_distances": 1,
+        "analyse_weights": 1,
         "compute_similarity": 1,
         **DOWNSTREAM,
     }

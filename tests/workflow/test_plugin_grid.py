@@ -15,7 +15,9 @@ import pytest
 import torch
 from pipeline_helpers import copy_workdir, planned_jobs, snakemake
 
-from pai import masks, plots, registry
+from pai.config import registry
+from pai.pruning import masks
+from pai.reporting import plots
 
 PLUGINS = ("--configfile", "presets/smoke.yaml", "examples/plugins.yaml")
 METHOD = "layerwise_magnitude"
@@ -114,7 +116,7 @@ def test_editing_the_plugin_reruns_only_its_jobs(plugin_run, tmp_path):
     plugin = workdir / "examples/plugins/layerwise_magnitude.py"
     plugin.write_text(plugin.read_text() + "\n# an edit\n")
     per_net = {"check_method": 3, "score_weights": 3, "make_mask": 3, "train_model": 3}
-    analyses = {"compute_distances": 3, "compute_similarity": 3}
+    analyses = {"analyse_weights": 3, "compute_similarity": 3}
     downstream = {
         "aggregate_results": 1, "compute_statistics": 1, "compare_with_paper": 1,
         "summarise_study": 1,

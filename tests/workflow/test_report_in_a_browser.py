@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import snakemake
 
-from pai import plots, registry
+from pai.config import registry
+from pai.reporting import plots
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")

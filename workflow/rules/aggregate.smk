@@ -16,15 +16,15 @@ rule aggregate_results:
             for ablation in ABLATIONS
         ],
         distances=[
-            fill(rules.compute_distances.output.distances, **group)
+            fill(rules.analyse_weights.output.distances, **group)
             for group in STUDY.groups()
         ],
         topology=[
-            fill(rules.compute_distances.output.topology, **group)
+            fill(rules.analyse_weights.output.topology, **group)
             for group in STUDY.groups()
         ],
         channels=[
-            fill(rules.compute_distances.output.channels, **group)
+            fill(rules.analyse_weights.output.channels, **group)
             for group in STUDY.groups()
         ],
         similarity=[
@@ -33,13 +33,13 @@ rule aggregate_results:
         ],
         dense_similarity=[
             fill(rules.dense_similarity.output.similarity, net=net)
-            for net in STUDY.nets
-            if len(STUDY.grid_net(net).seeds) >= 2
+            for net in STUDY.grid_net_names
+            if len(STUDY.net_entry(net).seeds) >= 2
         ],
         dense=[
             fill(rules.train_dense.output.run, net=net, seed=seed)
-            for net in STUDY.nets
-            for seed in STUDY.grid_net(net).seeds
+            for net in STUDY.grid_net_names
+            for seed in STUDY.net_entry(net).seeds
         ],
     output:
         runs="results/tables/runs.parquet",

@@ -1,5 +1,5 @@
 # compute_similarity: SVCCA and CKA of the trained nets of one (net, sparsity, seed) (Blakeney et
-# al.), one job per group like compute_distances, on the GPU; dense_similarity: its baseline,
+# al.), one job per group like analyse_weights, on the GPU; dense_similarity: its baseline,
 # two dense nets of different seeds.
 
 

@@ -3,14 +3,16 @@
 #
 # Input functions return paths, param functions return the settings a job's script needs; both
 # take the job's wildcards. Every name (method, architecture, dataset, ablation, figure) comes
-# from pai.registry through the study, never from a list here.
+# from pai.config.registry through the study, never from a list here.
 
 import re
 from pathlib import Path
 
-from pai import failures, paper, registry
-from pai.grid import file_key, lottery_label, lottery_round, other_seed
-from pai.study import Study
+from pai.config import registry
+from pai.jobs import failures
+from pai.reporting import paper
+from pai.config.grid import file_key, lottery_label, lottery_round, other_seed
+from pai.config.study import Study
 
 # Checks the whole config (schema, names, plugins, settings) and reports every problem at once,
 # before any job is planned.
@@ -60,12 +62,12 @@ def start_files(rule):
 
 def group_runs(wildcards):
     """The (method, ablation) runs of one (net, sparsity, seed), methods in the net's order."""
-    net = STUDY.grid_net(wildcards.net)
+    net = STUDY.net_entry(wildcards.net)
     return [(method, ablation) for method in net.methods for ablation in ABLATIONS]
 
 
 def net_of(wildcards):
-    return STUDY.grid_net(wildcards.net)
+    return STUDY.net_entry(wildcards.net)
 
 
 # ----------------------------------------------------------------------- param functions
@@ -151,11 +153,11 @@ def paper_nets():
     """Architecture, dataset and epochs of each grid net (compare_with_paper's params)."""
     return {
         name: {
-            "arch": STUDY.grid_net(name).arch,
-            "dataset": STUDY.grid_net(name).dataset,
-            "epochs": STUDY.grid_net(name).training["epochs"],
+            "arch": STUDY.net_entry(name).arch,
+            "dataset": STUDY.net_entry(name).dataset,
+            "epochs": STUDY.net_entry(name).training["epochs"],
         }
-        for name in STUDY.nets
+        for name in STUDY.grid_net_names
     }
 
 
@@ -168,8 +170,8 @@ def chance_accuracies():
     """1 / classes of each grid net's dataset (None where the classes are known only once the
     data is loaded): a run at or near it learned nothing."""
     chance = {}
-    for name in STUDY.nets:
-        classes = STUDY.dataset_shape(STUDY.grid_net(name).dataset)["classes"]
+    for name in STUDY.grid_net_names:
+        classes = STUDY.dataset_shape(STUDY.net_entry(name).dataset)["classes"]
         chance[name] = 1 / classes if classes else None
     return chance
 

@@ -1,4 +1,4 @@
-# compute_distances: per-layer W1 of each ablated run against the same method's unmodified run,
+# analyse_weights: per-layer W1 of each ablated run against the same method's unmodified run,
 # and of the random method's unmodified run against each method's unmodified run (Singh & Liu);
 # and, from the same start states, the topology of every start mask: effective paths and nodes
 # (Pham et al.) and the per-channel sparsity (MtM). One job and one table of each per (net,
@@ -6,7 +6,7 @@
 # seconds, and every job and file is a node Snakemake plans.
 
 
-rule compute_distances:
+rule analyse_weights:
     input:
         unpack(group_files(["start", "trained"])),
     output:
@@ -14,7 +14,7 @@ rule compute_distances:
         topology=f"{GROUP}/topology.parquet",
         channels=f"{GROUP}/channels.parquet",
     log:
-        "logs/compute_distances/net={net}/sparsity={sparsity}/seed={seed}.log",
+        "logs/analyse_weights/net={net}/sparsity={sparsity}/seed={seed}.log",
     conda:
         ENV
     params:
@@ -22,4 +22,4 @@ rule compute_distances:
         dataset=dataset_shape,
         runs=group_run_list,
     script:
-        "../scripts/compute_distances.py"
+        "../scripts/analyse_weights.py"

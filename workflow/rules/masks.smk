@@ -2,7 +2,7 @@
 # start state of every ablation run of the cell: one job per cell, a process start costs more
 # than the work, and every job and file is a node Snakemake plans (the paper grid has 2,720
 # cells).
-# make_lottery_mask: IMP round r's ranking from round r-1 (pai.lottery), kept in the mask file
+# make_lottery_mask: IMP round r's ranking from round r-1 (pai.pruning.lottery), kept in the mask file
 # for round r+1, and the masks it gives; apply_ablation makes the lottery cells' start states.
 
 

@@ -1,5 +1,5 @@
 # plot_<figure>: one figure per rule, PNG and PDF, drawn from one aggregated table. The figures
-# are pai.registry.FIGURES; workflow/report/<figure>.rst is each one's caption in the report.
+# are pai.config.registry.FIGURES; workflow/report/<figure>.rst is each one's caption in the report.
 
 # every table a figure is drawn from, by name
 TABLE_FILES = {

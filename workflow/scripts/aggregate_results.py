@@ -1,9 +1,11 @@
 """aggregate_results: concatenate every run's and every group's files into tables; write Table 1
 and the matching sparsity of every net (its regime column goes into the run tables)."""
 
-from pai import pipeline, storage, tables
+from pai import storage
+from pai.jobs import lifecycle
+from pai.reporting import tables
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 inputs, output, params = snakemake.input, snakemake.output, snakemake.params
 records = [tables.read_run(path) for path in inputs.runs]
 dense = tables.dense_table(tables.read_run(path) for path in inputs.dense)
@@ -46,4 +48,4 @@ storage.write_text(
     ),
     output.table1_html,
 )
-pipeline.end_job()
+lifecycle.end_job()

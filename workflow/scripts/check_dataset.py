@@ -1,9 +1,11 @@
 """check_dataset: a plugin dataset loaded once with every check download_data applies (shapes,
 labels, classes, finite images), writing nothing but what it found."""
 
-from pai import data, pipeline, storage
+from pai import storage
+from pai.data import datasets
+from pai.jobs import lifecycle
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
-dataset = data.load(snakemake.params.dataset)
-storage.write_json(data.manifest(dataset), snakemake.output.check)
-pipeline.end_job()
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
+dataset = datasets.load(snakemake.params.dataset)
+storage.write_json(datasets.manifest(dataset), snakemake.output.check)
+lifecycle.end_job()

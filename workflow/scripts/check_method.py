@@ -2,21 +2,25 @@
 subset, with every check its scoring and mask jobs apply: a one-shot method's scores, an
 iterative method's rounds down to the net's highest sparsity for each ranking the grid uses."""
 
-from pai import data, masks, nets, pipeline, pruning, storage
+from pai import storage
+from pai.data import datasets
+from pai.jobs import lifecycle
+from pai.models import nets
+from pai.pruning import masks, prune
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, inputs = snakemake.params, snakemake.input
 model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["classes"])
 model.load_state_dict(storage.load(inputs.weights))
 subset = None
 if params.method["data"]:
-    dataset = data.load_cached(inputs.dataset)
-    subset = data.scoring_subset(dataset, params.method["examples_per_class"], params.seed)
+    dataset = datasets.load_cached(inputs.dataset)
+    subset = datasets.scoring_subset(dataset, params.method["examples_per_class"], params.seed)
 if params.method["schedule"] == "one_shot":
-    scores = pruning.scores(params.method, model, seed=params.seed, data=subset)
+    scores = prune.scores(params.method, model, seed=params.seed, data=subset)
     checked = {"scores": {name: list(value.shape) for name, value in scores.items()}}
 else:
-    found = pruning.cell_masks(
+    found = prune.cell_masks(
         params.method,
         model,
         params.sparsity,
@@ -25,10 +29,10 @@ else:
         rankings=params.rankings,
     )
     for ranking, mask in found.items():
-        pipeline.log.info("%s mask: %s", ranking, masks.layer_counts(mask))
+        lifecycle.log.info("%s mask: %s", ranking, masks.layer_counts(mask))
     checked = {ranking: sorted(mask) for ranking, mask in found.items()}
 # what was checked (layer names and shapes), nothing that depends on the grid's sparsities or on
 # the run: after a revert, or a new sparsity, the marker is the same file (same checksum), so
 # nothing downstream reruns for it
 storage.write_json({"method": params.method["name"], **checked}, snakemake.output.check)
-pipeline.end_job()
+lifecycle.end_job()

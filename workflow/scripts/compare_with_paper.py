@@ -2,9 +2,11 @@
 
 import pandas as pd
 
-from pai import paper, pipeline, storage, tables
+from pai import storage
+from pai.jobs import lifecycle
+from pai.reporting import paper, tables
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 table1 = pd.read_csv(snakemake.input.table1)
 params = snakemake.params
 text = paper.comparison(table1, params.nets, params.sparsities)
@@ -12,4 +14,4 @@ storage.write_text(text, snakemake.output.comparison)
 storage.write_text(
     tables.html_page("Singh & Liu's Table 1 beside ours", text), snakemake.output.comparison_html
 )
-pipeline.end_job()
+lifecycle.end_job()

@@ -1,15 +1,19 @@
 """compute_similarity: per-layer SVCCA and linear CKA of every trained run of one (net, sparsity,
-seed) against its reference (the pairs of compute_distances), against the dense net trained from
+seed) against its reference (the pairs of analyse_weights), against the dense net trained from
 the same seed, and against the dense net of another seed."""
 
 import pandas as pd
 
-from pai import data, grid, pipeline, similarity, storage
+from pai import storage
+from pai.analysis import similarity
+from pai.config import grid
+from pai.data import datasets
+from pai.jobs import lifecycle
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, inputs = snakemake.params, snakemake.wildcards, snakemake.input
-dataset = data.load_cached(inputs.dataset)
-probe = similarity.Probe(params.arch, dataset, params.examples, pipeline.device(params.device))
+dataset = datasets.load_cached(inputs.dataset)
+probe = similarity.Probe(params.arch, dataset, params.examples, lifecycle.device(params.device))
 keys = {"net": wildcards.net, "sparsity": float(wildcards.sparsity), "seed": int(wildcards.seed)}
 runs = [tuple(run) for run in params.runs]
 rows = similarity.group_rows(
@@ -24,4 +28,4 @@ rows = similarity.group_rows(
     ),
 )
 storage.write_parquet(pd.DataFrame(rows, columns=similarity.COLUMNS), snakemake.output.similarity)
-pipeline.end_job()
+lifecycle.end_job()

@@ -2,9 +2,12 @@
 invert worse) and Singh & Liu's claim (W1 of random pruning above that of shuffle and reinit:
 confirmatory per net at its Table 1 sparsity, exploratory elsewhere) as tests over seeds."""
 
-from pai import pipeline, stats, storage, tables
+from pai import storage
+from pai.analysis import stats
+from pai.jobs import lifecycle
+from pai.reporting import tables
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 inputs, output = snakemake.input, snakemake.output
 runs = storage.read_parquet(inputs.runs)
 params = snakemake.params
@@ -32,4 +35,4 @@ for frame, parquet, markdown, html, title, kinds, shown in (
         tables.markdown(frame.drop(columns=["seed_differences"], errors="ignore")), markdown
     )
     storage.write_text(tables.html_table(title, frame, kinds, columns=shown), html)
-pipeline.end_job()
+lifecycle.end_job()

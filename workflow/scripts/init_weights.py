@@ -1,8 +1,10 @@
 """init_weights: the dense initialisation of one net for one seed."""
 
-from pai import nets, pipeline, storage
+from pai import storage
+from pai.jobs import lifecycle
+from pai.models import nets
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
 model = nets.build_net(
     params.arch,
@@ -11,4 +13,4 @@ model = nets.build_net(
     seed=int(snakemake.wildcards.seed),
 )
 storage.save(model.state_dict(), snakemake.output.weights)
-pipeline.end_job()
+lifecycle.end_job()

@@ -1,9 +1,14 @@
 """make_mask: a cell's masks (the method's, and its inversion where the grid runs invert) and the
 start state of every ablation run of the cell."""
 
-from pai import ablations, data, grid, masks, nets, pipeline, pruning, storage
+from pai import storage
+from pai.config import grid
+from pai.data import datasets
+from pai.jobs import lifecycle
+from pai.models import nets
+from pai.pruning import ablations, masks, prune
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, inputs = snakemake.params, snakemake.input
 seed, sparsity = int(snakemake.wildcards.seed), float(snakemake.wildcards.sparsity)
 model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["classes"])
@@ -14,9 +19,9 @@ scores, subset = None, None
 if "scores" in inputs.keys():  # noqa: SIM118 one-shot: rank the score_weights job's scores
     scores = storage.load(inputs.scores)
 elif params.method["data"]:  # iterative, on data: the scoring subset
-    dataset = data.load_cached(inputs.dataset)
-    subset = data.scoring_subset(dataset, params.method["examples_per_class"], seed)
-result = pruning.cell_masks(
+    dataset = datasets.load_cached(inputs.dataset)
+    subset = datasets.scoring_subset(dataset, params.method["examples_per_class"], seed)
+result = prune.cell_masks(
     params.method,
     model,
     sparsity,
@@ -26,11 +31,11 @@ result = pruning.cell_masks(
     rankings=params.rankings,
 )
 for ranking, mask in result.items():
-    pipeline.log.info("%s mask: %s", ranking, masks.layer_counts(mask))
+    lifecycle.log.info("%s mask: %s", ranking, masks.layer_counts(mask))
 storage.save(result, snakemake.output.mask)
 # the start states: the init (for MtM's after-training benchmark, the trained dense net) with the
 # mask of each ablation
 states = ablations.start_states(params.ablations, model, weights, result, seed, params.arch)
 for ablation, state in states.items():
     storage.save(state, snakemake.output[grid.file_key("start", ablation)])
-pipeline.end_job()
+lifecycle.end_job()

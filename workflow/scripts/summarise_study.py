@@ -3,9 +3,11 @@ markdown."""
 
 import pandas as pd
 
-from pai import pipeline, storage, summary
+from pai import storage
+from pai.jobs import lifecycle
+from pai.reporting import summary
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 inputs, params = snakemake.input, snakemake.params
 tables = {
     "runs": storage.read_parquet(inputs.runs),
@@ -21,4 +23,4 @@ for path, table in (
 ):
     text = summary.study(**tables, nets=params.nets, sparsities=params.sparsities, table=table)
     storage.write_text(text, path)
-pipeline.end_job()
+lifecycle.end_job()

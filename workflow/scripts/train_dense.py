@@ -4,13 +4,18 @@ its state at the rewind iteration is where lottery rounds restart)."""
 
 from pathlib import Path
 
-from pai import data, masks, nets, pipeline, runs, similarity, storage
-from pai.training import TrainConfig
+from pai import storage
+from pai.analysis import similarity
+from pai.data import datasets
+from pai.jobs import lifecycle, runs
+from pai.models import nets
+from pai.pruning import masks
+from pai.training.engine import TrainConfig
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
 seed = int(wildcards.seed)
-dataset = data.load_cached(snakemake.input.dataset)
+dataset = datasets.load_cached(snakemake.input.dataset)
 model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
 model.load_state_dict(storage.load(snakemake.input.init))
 # The similarity analysis needs more test examples than the net's widest compared layer has
@@ -28,7 +33,7 @@ result = runs.train_and_write(
     dataset,
     TrainConfig.from_settings(params.training, **params.engine),
     seed=seed,
-    device=pipeline.device(params.device),
+    device=lifecycle.device(params.device),
     checkpoint=checkpoint,
     keys={"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": seed},
     details={
@@ -40,9 +45,9 @@ result = runs.train_and_write(
         "rewind_iteration": params.rewind_iteration,
     },
     paths=output,
-    provenance=pipeline.provenance(),
+    provenance=lifecycle.provenance(),
     snapshot_iteration=params.rewind_iteration,
 )
 storage.save(result.snapshot, output.rewind)
 checkpoint.unlink(missing_ok=True)
-pipeline.end_job()
+lifecycle.end_job()

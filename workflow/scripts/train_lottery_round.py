@@ -3,12 +3,16 @@ rewind iteration to the end (open_lth's lottery level r)."""
 
 from pathlib import Path
 
-from pai import ablations, data, nets, pipeline, runs, storage
-from pai.training import TrainConfig
+from pai import storage
+from pai.data import datasets
+from pai.jobs import lifecycle, runs
+from pai.models import nets
+from pai.pruning import ablations
+from pai.training.engine import TrainConfig
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
-dataset = data.load_cached(snakemake.input.dataset)
+dataset = datasets.load_cached(snakemake.input.dataset)
 model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
 mask = storage.load(snakemake.input.mask)["unmodified"]
 seed = int(wildcards.seed)
@@ -23,7 +27,7 @@ runs.train_and_write(
     dataset,
     TrainConfig.from_settings(params.training, **params.engine),
     seed=seed,
-    device=pipeline.device(params.device),
+    device=lifecycle.device(params.device),
     checkpoint=checkpoint,
     keys={
         "net": wildcards.net,
@@ -41,8 +45,8 @@ runs.train_and_write(
         "start_iteration": params.start_iteration,
     },
     paths=output,
-    provenance=pipeline.provenance(),
+    provenance=lifecycle.provenance(),
     start_iteration=params.start_iteration,
 )
 checkpoint.unlink(missing_ok=True)
-pipeline.end_job()
+lifecycle.end_job()

@@ -3,12 +3,16 @@ for it); checkpoints make a killed job resume."""
 
 from pathlib import Path
 
-from pai import data, grid, nets, pipeline, runs, storage
-from pai.training import TrainConfig
+from pai import storage
+from pai.config import grid
+from pai.data import datasets
+from pai.jobs import lifecycle, runs
+from pai.models import nets
+from pai.training.engine import TrainConfig
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
-dataset = data.load_cached(snakemake.input.dataset)
+dataset = datasets.load_cached(snakemake.input.dataset)
 kinds = ("trained", "history", "run")
 paths = {a: {kind: output[grid.file_key(kind, a)] for kind in kinds} for a in params.ablations}
 checkpoints = {a: Path(p["trained"]).with_name("checkpoint.pt") for a, p in paths.items()}
@@ -20,7 +24,7 @@ runs.train_cell_and_write(
     dataset,
     TrainConfig.from_settings(params.training, **params.engine),
     seed=int(wildcards.seed),
-    device=pipeline.device(params.device),
+    device=lifecycle.device(params.device),
     checkpoints=checkpoints,
     keys=lambda ablation: {
         "net": wildcards.net,
@@ -37,7 +41,7 @@ runs.train_cell_and_write(
         "start_iteration": params.start_iteration,
     },
     paths=paths,
-    provenance=pipeline.provenance(),
+    provenance=lifecycle.provenance(),
     start_iteration=params.start_iteration,
     pack=params.pack,
 )
@@ -47,4 +51,4 @@ runs.train_cell_and_write(
 # rerun finds their last-epoch checkpoints and rewrites their outputs without training again.
 for checkpoint in checkpoints.values():
     checkpoint.unlink(missing_ok=True)
-pipeline.end_job()
+lifecycle.end_job()

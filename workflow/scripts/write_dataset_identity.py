@@ -3,8 +3,9 @@ folder contents) to a small file. Every job that reads the tensors takes this fi
 input (the tensors themselves are ancient), so a change of identity reruns them in the same
 invocation that rebuilds the data."""
 
-from pai import pipeline, storage
+from pai import storage
+from pai.jobs import lifecycle
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 storage.write_json(snakemake.params.identity, snakemake.output.identity)
-pipeline.end_job()
+lifecycle.end_job()

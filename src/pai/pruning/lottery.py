@@ -32,9 +32,9 @@ from collections.abc import Mapping
 
 import torch
 
-from .masks import flatten, unflatten
+from pai.pruning.masks import flatten, unflatten
 
-# the round arithmetic (1 - 0.8^r, which round a sparsity needs) is torch-free, in pai.grid
+# the round arithmetic (1 - 0.8^r, which round a sparsity needs) is torch-free, in pai.config.grid
 
 
 def first_ranking(mask: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

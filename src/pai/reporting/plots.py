@@ -37,8 +37,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from matplotlib.transforms import Bbox
 
-from . import registry
-from .storage import atomic_write
+from pai.config import registry
+from pai.storage import atomic_write
 
 CI = ("ci", 95)
 COLUMNS = 3  # panels per row at most
@@ -811,7 +811,8 @@ def channel_sparsity(table: pd.DataFrame, sparsities: Mapping[str, float]):
 
 
 def draw(name: str, table: pd.DataFrame, sparsities: Mapping[str, float]):
-    """Figure ``name`` of :data:`pai.registry.FIGURES` from its table; ``sparsities``: each net's
+    """Figure ``name`` of :data:`pai.config.registry.FIGURES` from its table; ``sparsities``: each
+    net's
     analysis sparsity, for the figures drawn at one sparsity."""
     figure = registry.FIGURES[name]
     function = globals()[figure.function.rsplit(":", 1)[1]]

@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import plugins, registry, seeds
+from pai import seeds
+from pai.config import plugins, registry
 
 
 class LeNet300(nn.Module):
@@ -204,7 +205,8 @@ class ImageNetResNet(nn.Module):
         return self.fc(out)
 
 
-# Builders: function(input_shape (C, H, W), num_classes) -> nn.Module; pai.registry names them.
+# Builders: function(input_shape (C, H, W), num_classes) -> nn.Module; pai.config.registry names
+# them.
 
 
 def lenet300(input_shape: Sequence[int], num_classes: int) -> nn.Module:
@@ -247,7 +249,7 @@ def init_weights(model: nn.Module, gen: torch.Generator) -> None:
                 raise TypeError(f"init_weights does not know how to initialise {name!r} ({module})")
 
 
-ArchSettings = Mapping[str, Any]  # pai.study.Study.arch_settings: name, plugin references
+ArchSettings = Mapping[str, Any]  # pai.config.study.Study.arch_settings: name, plugin references
 
 
 def _settings(arch: str | ArchSettings) -> ArchSettings:
@@ -368,7 +370,9 @@ def input_shape(model: nn.Module) -> tuple[int, int, int]:
     """C x H x W of one input of a net made by :func:`build_net`."""
     shape = getattr(model, "pai_input_shape", None)
     if shape is None:
-        raise ValueError("this net was not made by pai.nets.build_net: its input shape is unknown")
+        raise ValueError(
+            "this net was not made by pai.models.nets.build_net: its input shape is unknown"
+        )
     return tuple(shape)
 
 

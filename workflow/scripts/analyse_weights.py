@@ -1,11 +1,16 @@
-"""compute_distances: per-layer W1 of every run of one (net, sparsity, seed) against its reference
-(pai.distances.comparisons), and the topology and per-channel sparsity of every start mask."""
+"""analyse_weights: per-layer W1 of every run of one (net, sparsity, seed) against its reference
+(pai.analysis.distances.comparisons), and the topology and per-channel sparsity of every start
+mask."""
 
 import pandas as pd
 
-from pai import distances, grid, nets, pipeline, storage, topology
+from pai import storage
+from pai.analysis import distances, topology
+from pai.config import grid
+from pai.jobs import lifecycle
+from pai.models import nets
 
-pipeline.start_job(snakemake.log[0], snakemake.threads)
+lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, inputs, wildcards = snakemake.params, snakemake.input, snakemake.wildcards
 keys = {"net": wildcards.net, "sparsity": float(wildcards.sparsity), "seed": int(wildcards.seed)}
 runs = [tuple(run) for run in params.runs]
@@ -28,4 +33,4 @@ topology_rows, channel_rows = topology.group_rows(
 )
 storage.write_parquet(pd.DataFrame(topology_rows), snakemake.output.topology)
 storage.write_parquet(pd.DataFrame(channel_rows), snakemake.output.channels)
-pipeline.end_job()
+lifecycle.end_job()

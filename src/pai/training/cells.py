@@ -1,6 +1,8 @@
-"""Training the runs of one cell: packed into one model (:mod:`pai.packing`) where the net allows
-it and the config asks for it, else one after the other (:func:`pai.training.train`). Both go
-through the one training loop, :func:`pai.training.train_runs`; :class:`Pack` is the packed runs.
+"""Training the runs of one cell: packed into one model (:mod:`pai.training.packing`) where the net
+allows
+it and the config asks for it, else one after the other (:func:`pai.training.engine.train`). Both go
+through the one training loop, :func:`pai.training.engine.train_runs`; :class:`Pack` is the packed
+runs.
 
 The packed step follows the solo step (the same batches, augmentation, learning rate, SGD update
 and masking) with each member's loss its own mean cross-entropy; the gradient of their sum is each
@@ -25,10 +27,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import capture, packing
-from .data import TensorData
-from .optim import SGD
-from .training import Buffers, States, TrainConfig, TrainResult, pick_device, train, train_runs
+from pai.data.datasets import TensorData
+from pai.training import capture, packing
+from pai.training.engine import (
+    Buffers,
+    States,
+    TrainConfig,
+    TrainResult,
+    pick_device,
+    train,
+    train_runs,
+)
+from pai.training.optim import SGD
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +111,7 @@ def why_not_packed(build: Callable[[], nn.Module], runs: int, pack: bool) -> str
 
 class Pack:
     """The active members of a cell packed into one model, with their masks and optimizer: the
-    runs :func:`pai.training.train_runs` drives when a cell is packed."""
+    runs :func:`pai.training.engine.train_runs` drives when a cell is packed."""
 
     def __init__(
         self,

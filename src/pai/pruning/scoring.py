@@ -6,14 +6,15 @@ Every score function, built-in or plugin, has one contract:
 
 - ``net`` is a copy of the network that the function may change (put it in train or eval mode,
   cast it, take absolute values); for iterative methods its pruned weights are already zero;
-- ``data`` is the class-balanced scoring subset (:class:`pai.data.ScoringData`) for methods that
+- ``data`` is the class-balanced scoring subset (:class:`pai.data.datasets.ScoringData`) for
+methods that
   ask for data, else ``None``;
 - ``seed`` is the run's seed; ``options`` are the method's settings from the config.
 
 A score is what the method's paper calls its score; the registry's ``keep`` says which end of the
 ranking the method keeps. GraSP's score is -theta * Hg and GraSP removes the *highest*, so it keeps
 the lowest; every other built-in keeps the highest. Inversion keeps the other end, never 1/score.
-:mod:`pai.pruning` calls these functions, checks what they return and turns scores into masks.
+:mod:`pai.pruning.prune` calls these functions, checks what they return and turns scores into masks.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import seeds
-from .data import ScoringData
-from .nets import input_shape as net_input_shape
-from .nets import prunable_names
+from pai import seeds
+from pai.data.datasets import ScoringData
+from pai.models.nets import input_shape as net_input_shape
+from pai.models.nets import prunable_names
 
 SCORING_BATCH_SIZE = 128
 GRASP_TEMPERATURE = 200.0

@@ -30,11 +30,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import registry, storage
-from .data import TensorData
-from .distances import Run, comparisons
-from .nets import ArchSettings, build_net, prunable_names
-from .training import pick_device
+from pai import storage
+from pai.analysis.distances import Run, comparisons
+from pai.config import registry
+from pai.data.datasets import TensorData
+from pai.models.nets import ArchSettings, build_net, prunable_names
+from pai.training.engine import pick_device
 
 VARIANCE_KEPT = 0.99
 EPSILON = 1e-10  # google/svcca's regulariser: directions with less variance are dropped
@@ -194,7 +195,8 @@ def group_rows(
     dense_other_seed: Activations | None = None,
 ) -> list[dict[str, Any]]:
     """Similarity rows of one (net, sparsity, seed), every compared layer: the pairs of Singh &
-    Liu's distances (:func:`pai.distances.comparisons`); given the activations of the dense net
+    Liu's distances (:func:`pai.analysis.distances.comparisons`); given the activations of the
+    dense net
     trained from the same seed (the same init, data order and augmentation), every run against
     it (comparison "dense"; Blakeney et al.'s question: do pruned nets keep the dense net's
     representations?); and given a dense net of another seed, every run against that one

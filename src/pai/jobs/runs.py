@@ -15,10 +15,12 @@ from typing import Any
 
 import torch
 
-from . import masks, storage, training
-from .cell_training import train_cell, why_not_packed
-from .data import TensorData
-from .training import TrainConfig, TrainResult
+from pai import storage
+from pai.data.datasets import TensorData
+from pai.pruning import masks
+from pai.training import engine
+from pai.training.cells import train_cell, why_not_packed
+from pai.training.engine import TrainConfig, TrainResult
 
 
 def write_run(
@@ -31,7 +33,7 @@ def write_run(
     """A trained run's three files (``paths``: trained, history, run)."""
     storage.save(result.weights, paths["trained"])
     history = [
-        {**keys, **{column: row[column] for column in training.HISTORY_COLUMNS}}
+        {**keys, **{column: row[column] for column in engine.HISTORY_COLUMNS}}
         for row in result.history
     ]
     storage.write_records(history, paths["history"])
@@ -78,7 +80,7 @@ def train_and_write(
     its job's runs are all written.
     """
     began = time.perf_counter()
-    result = training.train(
+    result = engine.train(
         model,
         start,
         dataset,
@@ -114,7 +116,7 @@ def train_cell_and_write(
     pack: bool = False,
 ) -> list[TrainResult]:
     """Train every ablation run of a cell (``starts``: ablation -> start state), packed into one
-    model if ``pack`` and the net allows it (pai.cell_training), and write each run's three files.
+    model if ``pack`` and the net allows it (pai.training.cells), and write each run's three files.
     The wall time of a packed cell is shared out evenly over its runs; run.json's ``packed`` is
     how many runs were trained together (1: one after the other, also where the net cannot be
     packed)."""

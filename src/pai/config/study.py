@@ -19,10 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import grid, plugins, registry
-from .registry import Architecture, Dataset, Method
+from pai.config import grid, plugins, registry
+from pai.config.registry import Architecture, Dataset, Method
 
-# TrainConfig's switches of the engine (pai.training), set in the config's training: section
+# TrainConfig's switches of the engine (pai.training.engine), set in the config's training: section
 ENGINE_KEYS = ("bf16", "channels_last", "capture")
 
 
@@ -38,7 +38,7 @@ class ConfigError(Exception):
 def load_schema() -> dict:
     import yaml
 
-    text = resources.files("pai").joinpath("config.schema.yaml").read_text()
+    text = resources.files("pai.config").joinpath("config.schema.yaml").read_text()
     return yaml.safe_load(text)
 
 
@@ -126,6 +126,7 @@ class Study:
     def __init__(self, config: Mapping, base: str | Path = "."):
         self.config = config
         self.base = Path(base)
+        self._net_entries: dict[str, Net] = {}
         problems = schema_problems(config)
         if problems:
             # names and cross-references are only checked on a config of the right shape; the
@@ -329,8 +330,8 @@ class Study:
 
     def _setting_problems(self) -> list[str]:
         problems = []
-        for name in self.nets:
-            net = self.net(name)
+        for name in self.grid_net_names:
+            net = self.net_entry(name)
             dataset = self.datasets[net.dataset]
             if dataset.kind == "synthetic" and "synthetic" not in self.config["data"]:
                 problems.append(
@@ -376,10 +377,23 @@ class Study:
     # ----------------------------------------------------------------------- grid
 
     @property
-    def nets(self) -> list[str]:
+    def grid_net_names(self) -> list[str]:
+        """The names of the nets the grid runs (``grid.nets``)."""
         return list(self.config["grid"]["nets"])
 
-    def net(self, name: str) -> Net:
+    def net_entry(self, name: str) -> Net:
+        """The entry ``name`` of the nets catalogue (in the grid or not) with its settings
+        resolved: its architecture's defaults under its own values, the grid's lists under its
+        own."""
+        if name not in self._net_entries:
+            self._net_entries[name] = self._resolve_net(name)
+        return self._net_entries[name]
+
+    def grid_nets(self) -> list[Net]:
+        """The entries of the nets the grid runs, in the grid's order."""
+        return [self.net_entry(name) for name in self.grid_net_names]
+
+    def _resolve_net(self, name: str) -> Net:
         spec = self.config["nets"][name]
         arch = self.architectures[spec["arch"]]
         settings = {**arch.defaults, **spec}
@@ -401,16 +415,9 @@ class Study:
             seeds=list(dict.fromkeys(int(s) for s in spec.get("seeds", grid_spec["seeds"]))),
         )
 
-    @cached_property
-    def _nets(self) -> dict[str, Net]:
-        return {name: self.net(name) for name in self.nets}
-
-    def grid_net(self, name: str) -> Net:
-        return self._nets[name]
-
     def cells(self) -> Iterator[dict[str, str]]:
         """Every (net, method, sparsity, seed) of the grid; each cell holds one run per ablation."""
-        for net in self._nets.values():
+        for net in self.grid_nets():
             for method in net.methods:
                 for sparsity in net.sparsities:
                     for seed in net.seeds:
@@ -423,7 +430,7 @@ class Study:
 
     def groups(self) -> Iterator[dict[str, str]]:
         """Every (net, sparsity, seed): the runs of all methods the analyses compare."""
-        for net in self._nets.values():
+        for net in self.grid_nets():
             for sparsity in net.sparsities:
                 for seed in net.seeds:
                     yield {"net": net.name, "sparsity": sparsity, "seed": str(seed)}
@@ -431,7 +438,7 @@ class Study:
     @property
     def grid_methods(self) -> list[str]:
         """Every method some net of the grid runs, in the figures' order."""
-        names = [m for net in self._nets.values() for m in net.methods]
+        names = [m for net in self.grid_nets() for m in net.methods]
         return registry.ordered_methods(names, self.methods)
 
     @property
@@ -442,11 +449,11 @@ class Study:
         """Where Table 1 and the per-layer figures look for ``net``: analysis.table1_sparsity, or
         the nearest sparsity of the net's grid when the grid lacks it."""
         return grid.nearest(
-            self.grid_net(net).sparsities, self.config["analysis"]["table1_sparsity"]
+            self.net_entry(net).sparsities, self.config["analysis"]["table1_sparsity"]
         )
 
     def analysis_sparsities(self) -> dict[str, float]:
-        return {net: float(self.analysis_sparsity(net)) for net in self.nets}
+        return {net: float(self.analysis_sparsity(net)) for net in self.grid_net_names}
 
     # ---------------------------------------------------------------- job settings
 
@@ -556,7 +563,7 @@ class Study:
         return settings
 
     def training_settings(self, net: str) -> dict[str, Any]:
-        return dict(self.grid_net(net).training)
+        return dict(self.net_entry(net).training)
 
     def engine_settings(self) -> dict[str, bool]:
         """How the training engine runs (the config's training: switches, off if unset)."""
@@ -571,4 +578,4 @@ class Study:
         """A one-line summary of the grid (for logs and the command line)."""
         cells = sum(1 for _ in self.cells())
         runs = cells * len(self.ablations)
-        return f"{len(self.nets)} nets, {cells} cells, {runs} runs"
+        return f"{len(self.grid_net_names)} nets, {cells} cells, {runs} runs"

@@ -6,7 +6,7 @@ them. ``digits`` ships inside scikit-learn (no network). ``synthetic`` makes lea
 shape for tests of the convolutional nets. ``tinyimagenet`` and ``imagenet`` (MtM's larger nets)
 cannot be downloaded: they are read from a local folder (:func:`load_image_folder`). A user's
 dataset is a folder of images in the same layout, or a plugin loader (:func:`load_from_loader`).
-Which kind each name is comes from :mod:`pai.registry` (built-ins) and the config (plugins).
+Which kind each name is comes from :mod:`pai.config.registry` (built-ins) and the config (plugins).
 
 Images are normalised once here; CIFAR's crop-and-flip augmentation happens per batch in the
 training engine (``augment`` flag), where the padding value is the normalised image of a black
@@ -32,14 +32,15 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from . import plugins, registry, seeds, storage
-from .storage import atomic_write
+from pai import seeds, storage
+from pai.config import plugins, registry
+from pai.storage import atomic_write
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 # ImageNet's channel statistics: open_lth (and so MtM) normalises CIFAR-10 with them too
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 DOWNLOAD_TIMEOUT_S = 60
-log = logging.getLogger("pai.data")
+log = logging.getLogger("pai.data.datasets")
 # torchvision is imported only where MNIST or CIFAR-10 is read: its import costs seconds, and
 # most pipeline jobs (init, masks, ablations) start a fresh process and never need it.
 
@@ -468,7 +469,8 @@ def load_from_loader(
 
 
 def load(settings: Mapping[str, Any], base: str | Path = ".") -> TensorData:
-    """The dataset described by download_data's settings (:meth:`pai.study.Study.dataset_download`):
+    """The dataset described by download_data's settings
+    (:meth:`pai.config.study.Study.dataset_download`):
     its name and kind, and where it comes from."""
     name, kind = settings["name"], settings["kind"]
     if kind == "download":

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from .nets import prunable_names
+from pai.models.nets import prunable_names
 
 Mask = dict[str, torch.Tensor]
 KEEP_ENDS = ("highest", "lowest")

@@ -2,7 +2,8 @@
 
 Methods, ablations, architectures, datasets and figures each have one table here. The Snakefile,
 the config check, the library, the plots and the docs all read these tables, and plugins (named in
-the config's ``plugins:``) join them through :mod:`pai.study`. A test fails when any other file
+the config's ``plugins:``) join them through :mod:`pai.config.study`. A test fails when any other
+file
 holds its own list of these names.
 
 This module imports neither torch nor anything heavy: Snakemake imports it while planning. Code is
@@ -19,7 +20,8 @@ from typing import Any
 
 KEEP_ENDS = ("highest", "lowest")
 # how a method turns scores into a mask: once; in rounds on an exponential schedule, each round
-# ranking only the survivors (SynFlow); or IMP's rounds of training and pruning (pai.lottery)
+# ranking only the survivors (SynFlow); or IMP's rounds of training and pruning
+# (pai.pruning.lottery)
 SCHEDULES = ("one_shot", "iterative", "lottery")
 # which weights a method scores and its runs start from: the init, the trained dense net
 # (pruning after training), or the dense run's rewind point (lottery-ticket rewinding)
@@ -169,7 +171,8 @@ def _by_name(*entries):
     return MappingProxyType({entry.name: entry for entry in entries})
 
 
-# The training settings of a net entry; the values of TrainConfig in pai.training. A net entry
+# The training settings of a net entry; the values of TrainConfig in pai.training.engine. A net
+# entry
 # may also set ``warmup_epochs`` and ``rewind_iteration`` (lottery-ticket rewinding).
 TRAINING_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "milestones", "gamma")
 OPTIONAL_TRAINING_KEYS = ("warmup_epochs",)
@@ -203,21 +206,23 @@ PLUGIN_TRAINING_FALLBACK = MappingProxyType(dict(_LENET))
 METHODS = _by_name(
     Method(
         "random",
-        "pai.scoring:random_scores",
+        "pai.pruning.scoring:random_scores",
         "U(0, 1) scores: random pruning, every layer kept at the same density in expectation",
         group="random",
     ),
-    Method("magnitude", "pai.scoring:magnitude_scores", "|theta| of the init, ranked globally"),
+    Method(
+        "magnitude", "pai.pruning.scoring:magnitude_scores", "|theta| of the init, ranked globally"
+    ),
     Method(
         "snip",
-        "pai.scoring:snip_scores",
+        "pai.pruning.scoring:snip_scores",
         "|theta * dL/dtheta| on the scoring subset, train mode",
         data=True,
         settings={"batch_size": "batch_size"},
     ),
     Method(
         "grasp",
-        "pai.scoring:grasp_scores",
+        "pai.pruning.scoring:grasp_scores",
         "-theta * Hg (temperature 200); keeps the lowest, i.e. removes the highest",
         keep="lowest",
         data=True,
@@ -227,14 +232,14 @@ METHODS = _by_name(
     ),
     Method(
         "graspabs",
-        "pai.scoring:graspabs_scores",
+        "pai.pruning.scoring:graspabs_scores",
         "|theta * Hg|: keeps the weights whose GraSP score is largest in magnitude",
         data=True,
         settings={"batch_size": "batch_size", "temperature": "grasp_temperature"},
     ),
     Method(
         "synflow",
-        "pai.scoring:synflow_scores",
+        "pai.pruning.scoring:synflow_scores",
         "|theta * dR/dtheta| of |net| on an all-ones input, float64, 100 rounds",
         schedule="iterative",
         rounds=100,
@@ -242,14 +247,14 @@ METHODS = _by_name(
     ),
     Method(
         "magnitude_trained",
-        "pai.scoring:magnitude_scores",
+        "pai.pruning.scoring:magnitude_scores",
         "MtM's benchmark: one-shot magnitude of the trained dense net, retrained (LR rewinding)",
         start="trained",
         group="benchmark",
     ),
     Method(
         "lottery",
-        "pai.lottery:next_ranking",
+        "pai.pruning.lottery:next_ranking",
         "MtM's benchmark: IMP, 20% a round, lottery-ticket rewinding",
         schedule="lottery",
         start="rewind",
@@ -267,7 +272,7 @@ ABLATIONS = _by_name(
 ARCHITECTURES = _by_name(
     Architecture(
         "lenet300",
-        "pai.nets:lenet300",
+        "pai.models.nets:lenet300",
         "LeNet-300-100 (266,200 prunable weights)",
         _LENET,
         widest=300,
@@ -275,7 +280,7 @@ ARCHITECTURES = _by_name(
     ),
     Architecture(
         "resnet20",
-        "pai.nets:resnet20",
+        "pai.models.nets:resnet20",
         "CIFAR ResNet-20, option-B shortcuts (270,896)",
         _CIFAR,
         widest=64,
@@ -283,7 +288,7 @@ ARCHITECTURES = _by_name(
     ),
     Architecture(
         "vgg16",
-        "pai.nets:vgg16",
+        "pai.models.nets:vgg16",
         "CIFAR VGG-16, one fc (14,715,584)",
         _CIFAR,
         widest=512,
@@ -291,7 +296,7 @@ ARCHITECTURES = _by_name(
     ),
     Architecture(
         "resnet18",
-        "pai.nets:resnet18",
+        "pai.models.nets:resnet18",
         "open_lth's ImageNet ResNet-18 (MtM's TinyImageNet net)",
         # MtM's TinyImageNet hyperparameters are not in the code we could read: the ImageNet
         # recipe scaled to batch 256 over 200 epochs (unverified, docs/methods.md)
@@ -301,7 +306,7 @@ ARCHITECTURES = _by_name(
     ),
     Architecture(
         "resnet50",
-        "pai.nets:resnet50",
+        "pai.models.nets:resnet50",
         "open_lth's ImageNet ResNet-50",
         {
             **_CIFAR,
@@ -349,7 +354,8 @@ DATASETS = _by_name(
     Dataset("imagenet", "folder", "ImageNet from data.folders", classes=1000, image_size=224),
 )
 
-# What a run's distances and similarities compare it with (pai.distances.comparisons): an ablated
+# What a run's distances and similarities compare it with (pai.analysis.distances.comparisons): an
+# ablated
 # run with its method's unmodified run (the ablation's name), or random pruning's unmodified run
 # with the method's ("random").
 COMPARISONS = (*(name for name in ABLATIONS if name != "unmodified"), "random")
@@ -358,54 +364,54 @@ _MTM, _SINGH = "Frankle et al. 2021 (MtM)", "Singh & Liu 2021"
 _PHAM, _BLAKENEY = "Pham et al. 2023", "Blakeney et al. 2020"
 FIGURES = _by_name(
     Figure(
-        "accuracy", "runs", "pai.plots:accuracy_vs_sparsity", _MTM,
+        "accuracy", "runs", "pai.reporting.plots:accuracy_vs_sparsity", _MTM,
         shows="accuracy against weights remaining",
         claim="methods at initialization beat random pruning, below the benchmarks",
     ),
     Figure(
-        "ablations", "runs", "pai.plots:ablations", _MTM,
+        "ablations", "runs", "pai.reporting.plots:ablations", _MTM,
         shows="accuracy of each ablation",
         claim="shuffle and reinit keep accuracy, invert loses it",
     ),
     Figure(
-        "ablation_effects", "ablation_effects", "pai.plots:ablation_effects", _MTM,
+        "ablation_effects", "ablation_effects", "pai.reporting.plots:ablation_effects", _MTM,
         shows="ablation minus unmodified, paired by seed",
         claim="shuffle and reinit no worse, invert worse (per family)",
     ),
     Figure(
-        "channel_sparsity", "channels", "pai.plots:channel_sparsity", _MTM, True,
+        "channel_sparsity", "channels", "pai.reporting.plots:channel_sparsity", _MTM, True,
         shows="per-channel sparsity", claim="how masks spread over neurons and channels",
     ),
     Figure(
-        "layer_density", "layers", "pai.plots:layer_density", _MTM, True,
+        "layer_density", "layers", "pai.reporting.plots:layer_density", _MTM, True,
         shows="density per layer", claim="the layerwise budget shuffling keeps",
     ),
     Figure(
-        "training_curves", "histories", "pai.plots:training_curves", _MTM, True,
+        "training_curves", "histories", "pai.reporting.plots:training_curves", _MTM, True,
         shows="training curves", claim="runs converged (or where they diverged)",
     ),
     Figure(
-        "distances", "distances", "pai.plots:distances_per_layer", _SINGH, True,
+        "distances", "distances", "pai.reporting.plots:distances_per_layer", _SINGH, True,
         shows="W1 per layer (figures 1-2)",
         claim="shuffle and reinit stay close, random pruning moves far",
     ),
     Figure(
-        "topology", "topology", "pai.plots:topology", _PHAM,
+        "topology", "topology", "pai.reporting.plots:topology", _PHAM,
         shows="effective paths and nodes",
         claim="methods trade paths for nodes; shuffle restores width",
     ),
     Figure(
-        "similarity_svcca", "similarity", "pai.plots:similarity_svcca", _BLAKENEY, True,
+        "similarity_svcca", "similarity", "pai.reporting.plots:similarity_svcca", _BLAKENEY, True,
         shows="SVCCA per layer to the unmodified net",
         claim="ablated nets keep their representations",
     ),
     Figure(
-        "similarity_cka", "similarity", "pai.plots:similarity_cka", _BLAKENEY, True,
+        "similarity_cka", "similarity", "pai.reporting.plots:similarity_cka", _BLAKENEY, True,
         shows="linear CKA per layer to the unmodified net",
         claim="ablated nets keep their representations",
     ),
     Figure(
-        "similarity_dense", "similarity", "pai.plots:similarity_dense", _BLAKENEY,
+        "similarity_dense", "similarity", "pai.reporting.plots:similarity_dense", _BLAKENEY,
         shows="SVCCA to the dense net", claim="pruned nets keep the dense net's representations",
     ),
 )  # fmt: skip

@@ -5,7 +5,7 @@ One convention throughout: each claim is one-sided and tested at ALPHA = 0.05, a
 is the two-sided CONFIDENCE = 90% interval, whose one end is the one-sided 95% bound, so a claim
 "shown" by a t test is one whose interval lies wholly on the claimed side (of -margin, or of 0).
 
-- MtM, per method as its family's claims say (:data:`pai.registry.FAMILIES`): the paired
+- MtM, per method as its family's claims say (:data:`pai.config.registry.FAMILIES`): the paired
   differences (ablated minus unmodified accuracy, same seed). "No worse" is non-inferiority with
   margin delta, H1: mean > -delta; "worse" is H1: mean < 0; "descriptive" (random pruning, GraSP's
   inversion) is reported and not tested. A paired t test over seeds; with no spread (every seed
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import registry
+from pai.config import registry
 
 KEYS = ["net", "method", "sparsity"]
 ALPHA = 0.05  # one-sided
@@ -214,7 +214,8 @@ def ablation_effects(
     chance: Mapping[str, float | None] | None = None,
 ) -> pd.DataFrame:
     """MtM's claims per net, method, sparsity and ablation, each method tested with its family's
-    claims (``claims``: method -> :meth:`pai.registry.Method.claim_settings`; the registry's by
+    claims (``claims``: method -> :meth:`pai.config.registry.Method.claim_settings`; the registry's
+    by
     default, and a method it lacks is tested as one at initialization): accuracy minus the
     unmodified run of the same seed, mean and CONFIDENCE t interval, test and Holm-corrected
     verdict. ``margin`` is the non-inferiority margin (accuracy as a fraction; 0.005 is half a

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from . import paper, registry, stats, tables
+from pai.analysis import stats
+from pai.config import registry
+from pai.reporting import paper, tables
 
 
 def _value(value) -> str:

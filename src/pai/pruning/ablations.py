@@ -22,9 +22,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import registry, seeds
-from .masks import Mask, apply_mask, check_mask
-from .nets import ArchSettings, init_weights, initialise
+from pai import seeds
+from pai.config import registry
+from pai.models.nets import ArchSettings, init_weights, initialise
+from pai.pruning.masks import Mask, apply_mask, check_mask
 
 StartState = dict[str, dict[str, torch.Tensor]]
 

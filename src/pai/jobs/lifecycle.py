@@ -19,7 +19,7 @@ import torch
 
 log = logging.getLogger("pai")
 # the repository the scripts run from: run.json records its git commit
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 def start_job(log_path: str | os.PathLike, threads: int = 1) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import registry
-from .storage import RECOMPUTE_HINT, CorruptFileError
+from pai.config import registry
+from pai.storage import RECOMPUTE_HINT, CorruptFileError
 
 KEYS = ["net", "method", "sparsity", "seed", "ablation"]
 TABLE1_COMPARISONS = ("reinit", "shuffle", "random")

@@ -17,9 +17,10 @@ Design choices, each for a measured or required reason:
 - Every epoch's data order and augmentation come from generators derived from (seed, purpose,
   epoch), so a resumed run needs no generator state beyond the epoch number and reproduces an
   uninterrupted run bit for bit on the CPU.
-- The optimizer is pai.optim.SGD (torch's SGD update, without the 1.9 s import torch.optim costs).
+- The optimizer is pai.training.optim.SGD (torch's SGD update, without the 1.9 s import torch.optim
+costs).
 - One loop (:func:`train_runs`) trains one net (:class:`Solo`) or a cell's nets packed into one
-  model (:mod:`pai.cell_training`); it owns everything around the step: resuming, the history,
+  model (:mod:`pai.training.cells`); it owns everything around the step: resuming, the history,
   divergence, checkpoints, the zero-weight invariant and the per-epoch callback.
 - A checkpoint (every member's state, momentum, history) is written atomically after every epoch;
   it is used only if its fingerprint (start states, config, seed) matches the runs asked for.
@@ -41,10 +42,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import capture, seeds, storage
-from .data import TensorData
-from .masks import check_mask, collapsed_layers
-from .optim import SGD
+from pai import seeds, storage
+from pai.data.datasets import TensorData
+from pai.pruning.masks import check_mask, collapsed_layers
+from pai.training import capture
+from pai.training.optim import SGD
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class TrainConfig:
     """Hyperparameters; defaults are open_lth's LeNet-300-100 (docs/methods.md, "Training").
 
     A net's values come from its config entry over its architecture's defaults
-    (:attr:`pai.registry.Architecture.defaults`); :meth:`from_settings` reads them.
+    (:attr:`pai.config.registry.Architecture.defaults`); :meth:`from_settings` reads them.
     """
 
     epochs: int = 40
@@ -74,7 +76,7 @@ class TrainConfig:
     eval_batch_size: int = 2000
     bf16: bool = False  # CUDA only: autocast the forward pass to bfloat16
     channels_last: bool = False  # CUDA only: NHWC memory layout for convolutions
-    capture: bool = False  # CUDA only: the step as a captured CUDA graph (pai.capture)
+    capture: bool = False  # CUDA only: the step as a captured CUDA graph (pai.training.capture)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -232,7 +234,7 @@ Buffers = list[dict[str, torch.Tensor] | None]
 
 class Runs(Protocol):
     """The runs being trained, as the loop (:func:`train_runs`) drives them: one net
-    (:class:`Solo`) or several packed into one model (:class:`pai.cell_training.Pack`)."""
+    (:class:`Solo`) or several packed into one model (:class:`pai.training.cells.Pack`)."""
 
     members: list[int]  # which of the loop's start states these are
 

@@ -1,14 +1,16 @@
 """From a method's settings to its scores and masks, for built-in and plugin methods alike.
 
-A method's settings (:meth:`pai.study.Study.method_settings`) name its score function, the end of
+A method's settings (:meth:`pai.config.study.Study.method_settings`) name its score function, the
+end of
 the ranking it keeps and its schedule:
 
 - ``one_shot``: score once (the pipeline's score_weights job, shared by every sparsity), keep the
-  best ``round((1 - sparsity) N)`` weights globally (:func:`pai.masks.global_mask`);
+  best ``round((1 - sparsity) N)`` weights globally (:func:`pai.pruning.masks.global_mask`);
 - ``iterative``: SynFlow's exponential schedule: ``rounds`` rounds, after round t the mask keeps
   ``round(N density^(t / T))`` weights, each round scoring a copy of the net with the pruned
   weights zeroed and ranking only the survivors (docs/methods.md, "Iterative pruning");
-- ``lottery``: IMP's rounds of training and pruning (:mod:`pai.lottery`), the rounds' masks made
+- ``lottery``: IMP's rounds of training and pruning (:mod:`pai.pruning.lottery`), the rounds' masks
+made
   by :func:`lottery_masks`.
 
 Every score a function returns is checked before it is ranked: one tensor per prunable weight, of
@@ -27,11 +29,21 @@ from typing import Any
 import torch
 from torch import nn
 
-from . import lottery, registry
-from .data import ScoringData
-from .masks import Mask, apply_mask, flatten, global_mask, keep_count, ones_mask, select, unflatten
-from .nets import prunable_names
-from .plugins import PluginError, load
+from pai.config import registry
+from pai.config.plugins import PluginError, load
+from pai.data.datasets import ScoringData
+from pai.models.nets import prunable_names
+from pai.pruning import lottery
+from pai.pruning.masks import (
+    Mask,
+    apply_mask,
+    flatten,
+    global_mask,
+    keep_count,
+    ones_mask,
+    select,
+    unflatten,
+)
 
 MethodSettings = Mapping[str, Any]
 RANKINGS = ("unmodified", "invert")  # the two masks a method's ranking gives
@@ -40,7 +52,7 @@ RANKINGS = ("unmodified", "invert")  # the two masks a method's ranking gives
 def method_settings(name: str, **options: Any) -> dict[str, Any]:
     """The settings of a built-in method with its functions' default options (``options``
     override them), for use without a config; the pipeline's come from
-    :meth:`pai.study.Study.method_settings`."""
+    :meth:`pai.config.study.Study.method_settings`."""
     if name not in registry.METHODS:
         known = ", ".join(registry.METHODS)
         raise ValueError(f"unknown method {name!r}; built-in methods: {known}")

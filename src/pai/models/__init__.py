@@ -1,0 +1,1 @@
+"""The networks: open_lth's architectures, their initialisation, plugin nets."""

@@ -1,0 +1,1 @@
+"""Tables, figures, the study's summary and the papers' published values."""

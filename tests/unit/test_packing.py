@@ -139,7 +139,7 @@ def test_run_json_counts_only_runs_that_were_trained_together(tmp_path):
         names = ABLATIONS[: len(cell)]
         kinds = ("trained", "history", "run")
         paths = {a: {k: str(tmp_path / f"{tag}-{a}.{k}") for k in kinds} for a in names}
-        run_files.train_cell_and_write(
+        run_files.train_and_write(
             build, dict(zip(names, cell, strict=True)), d, config, seed=0, device="cpu",
             checkpoints={a: tmp_path / f"{tag}-{a}.ckpt" for a in names},
             keys=lambda a: {"ablation": a}, details={}, paths=paths, provenance={}, pack=pack,

@@ -10,7 +10,6 @@ from pai.data import datasets
 from pai.jobs import lifecycle, runs
 from pai.models import nets
 from pai.pruning import masks
-from pai.training.engine import TrainConfig
 
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
@@ -27,27 +26,21 @@ layers = similarity.compared_layers(nets.prunable_names(model))
 similarity.check_examples(examples, similarity.widest(model, layers), dataset.name)
 start = {"weights": model.state_dict(), "mask": masks.ones_mask(model)}
 checkpoint = Path(output.trained).with_name("checkpoint.pt")
+keys = {"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": seed}
 result = runs.train_and_write(
-    model,
-    start,
+    lambda: model,
+    {"unmodified": start},
     dataset,
-    TrainConfig.from_settings(params.training, **params.engine),
+    runs.train_config(params),
     seed=seed,
     device=lifecycle.device(params.device),
-    checkpoint=checkpoint,
-    keys={"net": wildcards.net, "method": "dense", "sparsity": 0.0, "seed": seed},
-    details={
-        "arch": params.arch["name"],
-        "dataset": params.dataset["name"],
-        "training": params.training,
-        "engine": params.engine,
-        "ablation": "unmodified",
-        "rewind_iteration": params.rewind_iteration,
-    },
-    paths=output,
+    checkpoints={"unmodified": checkpoint},
+    keys=lambda ablation: keys,
+    details=runs.details(params, ablation="unmodified", rewind_iteration=params.rewind_iteration),
+    paths={"unmodified": output},
     provenance=lifecycle.provenance(),
     snapshot_iteration=params.rewind_iteration,
-)
+)["unmodified"]
 storage.save(result.snapshot, output.rewind)
 checkpoint.unlink(missing_ok=True)
 lifecycle.end_job()

@@ -8,7 +8,6 @@ from pai.data import datasets
 from pai.jobs import lifecycle, runs
 from pai.models import nets
 from pai.pruning import ablations
-from pai.training.engine import TrainConfig
 
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
@@ -21,30 +20,26 @@ start = ablations.start_state(
     "unmodified", model, storage.load(snakemake.input.rewind), mask, seed=seed
 )
 checkpoint = Path(output.trained).with_name("checkpoint.pt")
+keys = {
+    "net": wildcards.net,
+    "method": "lottery",
+    "sparsity": float(params.sparsity),
+    "seed": seed,
+    "ablation": "unmodified",
+}
 runs.train_and_write(
-    model,
-    start,
+    lambda: model,
+    {"unmodified": start},
     dataset,
-    TrainConfig.from_settings(params.training, **params.engine),
+    runs.train_config(params),
     seed=seed,
     device=lifecycle.device(params.device),
-    checkpoint=checkpoint,
-    keys={
-        "net": wildcards.net,
-        "method": "lottery",
-        "sparsity": float(params.sparsity),
-        "seed": seed,
-        "ablation": "unmodified",
-    },
-    details={
-        "arch": params.arch["name"],
-        "dataset": params.dataset["name"],
-        "training": params.training,
-        "engine": params.engine,
-        "round": int(wildcards["round"]),
-        "start_iteration": params.start_iteration,
-    },
-    paths=output,
+    checkpoints={"unmodified": checkpoint},
+    keys=lambda ablation: keys,
+    details=runs.details(
+        params, round=int(wildcards["round"]), start_iteration=params.start_iteration
+    ),
+    paths={"unmodified": output},
     provenance=lifecycle.provenance(),
     start_iteration=params.start_iteration,
 )

@@ -8,7 +8,6 @@ from pai.config import grid
 from pai.data import datasets
 from pai.jobs import lifecycle, runs
 from pai.models import nets
-from pai.training.engine import TrainConfig
 
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
@@ -18,11 +17,11 @@ paths = {a: {kind: output[grid.file_key(kind, a)] for kind in kinds} for a in pa
 checkpoints = {a: Path(p["trained"]).with_name("checkpoint.pt") for a, p in paths.items()}
 # every start state is read before any training: an unreadable one stops the job at once
 starts = {a: storage.load(snakemake.input[grid.file_key("start", a)]) for a in params.ablations}
-runs.train_cell_and_write(
+runs.train_and_write(
     lambda: nets.build_net(params.arch, dataset.input_shape, dataset.num_classes),
     starts,
     dataset,
-    TrainConfig.from_settings(params.training, **params.engine),
+    runs.train_config(params),
     seed=int(wildcards.seed),
     device=lifecycle.device(params.device),
     checkpoints=checkpoints,
@@ -33,13 +32,7 @@ runs.train_cell_and_write(
         "seed": int(wildcards.seed),
         "ablation": ablation,
     },
-    details={
-        "arch": params.arch["name"],
-        "dataset": params.dataset["name"],
-        "training": params.training,
-        "engine": params.engine,
-        "start_iteration": params.start_iteration,
-    },
+    details=runs.details(params, start_iteration=params.start_iteration),
     paths=paths,
     provenance=lifecycle.provenance(),
     start_iteration=params.start_iteration,

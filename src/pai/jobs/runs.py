@@ -58,48 +58,24 @@ def write_run(
     storage.write_json(record, paths["run"])
 
 
-def train_and_write(
-    model: torch.nn.Module,
-    start: Mapping[str, Any],
-    dataset: TensorData,
-    config: TrainConfig,
-    *,
-    seed: int,
-    device: str | None,
-    checkpoint: Path,
-    keys: Mapping[str, Any],
-    details: Mapping[str, Any],
-    paths: Mapping[str, str],
-    provenance: Mapping[str, Any],
-    **train_options: Any,
-) -> TrainResult:
-    """Train one run from ``start`` and write its three files.
-
-    run.json gets ``details``, the wall time of training alone and ``provenance`` (computed once
-    per job by the caller: it runs git). The checkpoint is left for the caller, which knows when
-    its job's runs are all written.
-    """
-    began = time.perf_counter()
-    result = engine.train(
-        model,
-        start,
-        dataset,
-        config,
-        seed=seed,
-        device=device,
-        checkpoint=checkpoint,
-        **train_options,
-    )
-    record = {
-        **details,
-        "wall_seconds": time.perf_counter() - began,
-        "provenance": dict(provenance),
+def details(params: Any, **extra: Any) -> dict[str, Any]:
+    """What run.json says of a training job's settings (``params``: its rule's params): the
+    architecture, the dataset, the training settings and engine switches, and ``extra``."""
+    return {
+        "arch": params.arch["name"],
+        "dataset": params.dataset["name"],
+        "training": params.training,
+        "engine": params.engine,
+        **extra,
     }
-    write_run(result, keys, start, record, paths)
-    return result
 
 
-def train_cell_and_write(
+def train_config(params: Any) -> TrainConfig:
+    """A training job's TrainConfig from its rule's params."""
+    return TrainConfig.from_settings(params.training, **params.engine)
+
+
+def train_and_write(
     build: Callable[[], torch.nn.Module],
     starts: Mapping[str, Mapping[str, Any]],
     dataset: TensorData,
@@ -113,34 +89,43 @@ def train_cell_and_write(
     paths: Mapping[str, Mapping[str, str]],
     provenance: Mapping[str, Any],
     start_iteration: int = 0,
+    snapshot_iteration: int | None = None,
     pack: bool = False,
-) -> list[TrainResult]:
-    """Train every ablation run of a cell (``starts``: ablation -> start state), packed into one
-    model if ``pack`` and the net allows it (pai.training.cells), and write each run's three files.
-    The wall time of a packed cell is shared out evenly over its runs; run.json's ``packed`` is
-    how many runs were trained together (1: one after the other, also where the net cannot be
-    packed)."""
-    ablations = list(starts)
+) -> dict[str, TrainResult]:
+    """Train every run of ``starts`` (label -> start state; one for a dense net or a lottery
+    round, one per ablation for a cell), packed into one model if ``pack`` and the net allows it
+    (pai.training.cells), and write each run's three files (``paths``: label -> trained,
+    history, run). ``build()`` gives the net to train (a fresh one per call where a cell has
+    several runs).
+
+    run.json gets ``details``, the wall time of training (a packed cell's shared out evenly over
+    its runs), ``packed`` (how many runs were trained together; 1: one after the other, also
+    where the net cannot be packed) and ``provenance`` (computed once per job by the caller: it
+    runs git). The checkpoints are left for the caller, which knows when its job's runs are all
+    written.
+    """
+    labels = list(starts)
     began = time.perf_counter()
     results = train_cell(
         build,
-        [starts[a] for a in ablations],
+        [starts[label] for label in labels],
         dataset,
         config,
         seed=seed,
         device=device,
-        checkpoints=[checkpoints[a] for a in ablations],
+        checkpoints=[checkpoints[label] for label in labels],
         start_iteration=start_iteration,
+        snapshot_iteration=snapshot_iteration,
         pack=pack,
     )
-    seconds = (time.perf_counter() - began) / len(ablations)
-    packed = len(ablations) if why_not_packed(build, len(ablations), pack) is None else 1
-    for ablation, result in zip(ablations, results, strict=True):
+    seconds = (time.perf_counter() - began) / len(labels)
+    packed = len(labels) if why_not_packed(build, len(labels), pack) is None else 1
+    for label, result in zip(labels, results, strict=True):
         record = {
             **details,
             "packed": packed,
             "wall_seconds": seconds,
             "provenance": dict(provenance),
         }
-        write_run(result, keys(ablation), starts[ablation], record, paths[ablation])
-    return results
+        write_run(result, keys(label), starts[label], record, paths[label])
+    return dict(zip(labels, results, strict=True))

@@ -55,6 +55,7 @@ def train_cell(
     device: str | torch.device | None = None,
     checkpoints: Sequence[str | os.PathLike] | None = None,
     start_iteration: int = 0,
+    snapshot_iteration: int | None = None,
     pack: bool = False,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> list[TrainResult]:
@@ -73,7 +74,8 @@ def train_cell(
 
         return train_runs(
             pack_of, template, starts, data, config, seed=seed, device=dev, checkpoint=paths[0],
-            start_iteration=start_iteration, on_epoch=on_epoch,
+            start_iteration=start_iteration, snapshot_iteration=snapshot_iteration,
+            on_epoch=on_epoch,
         )  # fmt: skip
     if pack:
         log.info("training the cell's runs one after the other: %s", reason)
@@ -94,6 +96,7 @@ def train_cell(
                 device=device,
                 checkpoint=path,
                 start_iteration=start_iteration,
+                snapshot_iteration=snapshot_iteration,
                 on_epoch=show,
             )
         )

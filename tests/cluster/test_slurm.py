@@ -92,13 +92,6 @@ def cluster_run(slurm_cluster, tmp_path_factory):
     return workdir
 
 
-@pytest.fixture(scope="module")
-def local_run(tmp_path_factory):
-    workdir = make_workdir(tmp_path_factory.mktemp("local"))
-    snakemake(workdir, *SMOKE, timeout=TIMEOUT)
-    return workdir
-
-
 def test_jobs_went_through_sbatch_to_the_right_partitions(cluster_run):
     jobs = slurm_jobs(cluster_run)
     rules = [rule_of(job) for job in jobs]
@@ -134,8 +127,9 @@ def test_training_saw_its_gpu_inside_the_slurm_job(cluster_run):
         assert environment["CUDA_VISIBLE_DEVICES"] == "0", path
 
 
-def test_cluster_results_equal_a_local_run_bit_for_bit(cluster_run, local_run):
-    cluster, local = result_files(cluster_run), result_files(local_run)
+def test_cluster_results_equal_a_local_run_bit_for_bit(cluster_run, smoke_run):
+    # the local run is the suite's shared smoke run (tests/conftest.py), made here the first time
+    cluster, local = result_files(cluster_run), result_files(smoke_run)
     assert cluster.keys() == local.keys()
     assert len(cluster) > 60
     for name in sorted(cluster):

@@ -14,6 +14,7 @@ dataset edit, one run, then a dry run that finds nothing to do.
 from __future__ import annotations
 
 import copy
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -124,10 +125,23 @@ def test_every_config_key_has_an_edit_or_a_reason_it_reaches_no_job():
     )
 
 
+@pytest.fixture(scope="module")
+def summaries(smoke_run, tmp_path_factory) -> dict[str, str]:
+    """Snakemake's --summary of the smoke run under each edit, two at a time (each is one
+    planning process, single-threaded; --nolock: they only read the finished run)."""
+    folder = tmp_path_factory.mktemp("edits")
+
+    def summary(key: str) -> str:
+        edit = _override(folder / f"{key}.yaml", key, EDITS[key])
+        return snakemake(smoke_run, *SMOKE, str(edit), "--summary", "--nolock").stdout
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(EDITS, pool.map(summary, EDITS), strict=True))
+
+
 @pytest.mark.parametrize("key", sorted(EDITS))
-def test_one_invocation_plans_everything_an_edit_changes(smoke_run, tmp_path, key):
-    edit = _override(tmp_path / "edit.yaml", key, EDITS[key])
-    summary = snakemake(smoke_run, *SMOKE, str(edit), "--summary").stdout
+def test_one_invocation_plans_everything_an_edit_changes(summaries, key):
+    summary = summaries[key]
     rows = [line.split("\t") for line in summary.splitlines()[1:] if line.count("\t") >= 5]
     left_stale = [
         (row[0], row[4]) for row in rows if row[4] not in CURRENT and row[5] != "update pending"

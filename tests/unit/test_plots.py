@@ -109,6 +109,18 @@ def test_sparsity_is_drawn_as_mtm_draws_it():
     assert steps == pytest.approx([math.log(1.25)] * len(steps), abs=1e-3)
 
 
+def test_the_same_figure_saves_to_the_same_bytes(tmp_path):
+    # the demo's figures are compared byte for byte before and after a change: a PDF carries no
+    # creation date
+    saved = []
+    for attempt in ("first", "second"):
+        png, pdf = tmp_path / f"{attempt}.png", tmp_path / f"{attempt}.pdf"
+        plots.save(plots.accuracy_vs_sparsity(_grid_runs()), png, pdf, dpi=60)
+        saved.append((png.read_bytes(), pdf.read_bytes()))
+    assert saved[0] == saved[1]
+    assert b"CreationDate" not in saved[0][1]
+
+
 def test_a_long_grid_is_ticked_at_some_of_its_sparsities_evenly_spread():
     remaining = [100 * 0.8**k for k in range(1, 22)]  # the paper grid's 21 sparsities
     ticks = plots.remaining_ticks(remaining)

@@ -145,7 +145,9 @@ def save(figure, png: str | os.PathLike, pdf: str | os.PathLike, dpi: int) -> No
     # "tight" keeps the legends beside the panels inside the saved image
     tight = {"bbox_inches": "tight", "pad_inches": SAVE_PAD_INCHES}
     atomic_write(png, lambda tmp: figure.savefig(tmp, dpi=dpi, format="png", **tight))
-    atomic_write(pdf, lambda tmp: figure.savefig(tmp, format="pdf", **tight))
+    # no creation date: the same results give the same PDF, byte for byte
+    undated = {"metadata": {"CreationDate": None}}
+    atomic_write(pdf, lambda tmp: figure.savefig(tmp, format="pdf", **tight, **undated))
     plt.close(figure)
 
 

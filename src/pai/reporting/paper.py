@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pai.reporting import numbers
+
 
 @dataclass(frozen=True)
 class PaperNet:
@@ -44,18 +46,6 @@ COLUMNS = ("reinit", "shuffle", "random")
 LAYER_SET_NAMES = {"weights": "conv/fc weights", "weights+bn_gamma": "with BN γ (their notebook)"}
 
 
-def _cell(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.4f}"
-
-
-def _ratio(ours: float, published: float) -> str:
-    if ours is None or math.isnan(ours):
-        return "–"
-    return f"{ours / published:.2f}"
-
-
 def like_for_like(paper: PaperNet, spec: Mapping) -> bool:
     """An entry trained as the paper trained its net: same architecture, dataset and epochs."""
     return (spec["arch"], spec["dataset"], int(spec["epochs"])) == (
@@ -65,26 +55,36 @@ def like_for_like(paper: PaperNet, spec: Mapping) -> bool:
     )
 
 
-def comparison(
-    table1: pd.DataFrame, nets: Mapping[str, Mapping], sparsities: Mapping[str, float]
-) -> str:
-    """Markdown: for each published (net, method), each of our nets of that architecture and
-    each layer set, the paper's value, ours and the ratio ours / paper."""
+@dataclass(frozen=True)
+class Beside:
+    """One of our Table 1 rows beside the paper's: ``net`` None where the grid has no entry of
+    the paper's architecture, ``ours`` NaN where the grid has no such row."""
+
+    paper: PaperNet
+    method: str
+    net: str | None
+    layer_set: str
+    like_for_like: bool
+    found: bool  # our table has the row
+    ours: tuple[float, ...]  # reinit, shuffle, random (COLUMNS)
+    published: tuple[float, ...]
+
+
+def beside(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> list[Beside]:
+    """Every published (net, method) beside each of our entries of that architecture (the
+    entries trained as the paper trained its net first), for each layer set: the paper's order,
+    method by method. The BatchNorm set is given only where our table has it."""
     ours = table1.copy()
     if "layer_set" not in ours:
         ours["layer_set"] = "weights"
     ours = ours.set_index(["net", "method", "layer_set"]) if len(ours) else None
-    header = ["paper net", "method", "our net (dataset, epochs, sparsity)", "layers"]
-    for column in COLUMNS:
-        header += [f"{column}: paper", "ours", "ratio"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    rows = []
     for paper, methods in PUBLISHED.items():
         matching = [name for name, spec in nets.items() if spec["arch"] == paper.arch]
-        # the entry trained as they trained it first
         matching.sort(key=lambda name: not like_for_like(paper, nets[name]))
         for method, published in methods.items():
             for name in matching or [None]:
-                for layer_set, layers in LAYER_SET_NAMES.items():
+                for layer_set in LAYER_SET_NAMES:
                     key = (name, method, layer_set)
                     found = ours is not None and name is not None and key in ours.index
                     if layer_set != "weights" and not found:
@@ -92,25 +92,40 @@ def comparison(
                     values = (
                         tuple(float(ours.loc[key, c]) for c in COLUMNS)
                         if found
-                        else (math.nan,) * 3
+                        else (math.nan,) * len(COLUMNS)
                     )
-                    if name is None:
-                        label = "not in this grid"
-                    else:
-                        spec = nets[name]
-                        same = " **like for like**" if like_for_like(paper, spec) else ""
-                        label = (
-                            f"{name} ({spec['dataset']}, {spec['epochs']} epochs, sparsity "
-                            f"{sparsities[name]:g}){same}"
-                        )
-                    cells = []
-                    for value, theirs in zip(values, published, strict=True):
-                        cells += [_cell(theirs), _cell(value), _ratio(value, theirs)]
-                    lines.append(
-                        f"| {paper.label} | {method} | {label} | {layers} | "
-                        + " | ".join(cells)
-                        + " |"
-                    )
+                    like = name is not None and like_for_like(paper, nets[name])
+                    entry = (name, layer_set, like, found, values, published)
+                    rows.append(Beside(paper, method, *entry))
+    return rows
+
+
+def comparison(
+    table1: pd.DataFrame, nets: Mapping[str, Mapping], sparsities: Mapping[str, float]
+) -> str:
+    """Markdown: for each published (net, method), each of our nets of that architecture and
+    each layer set, the paper's value, ours and the ratio ours / paper."""
+    header = ["paper net", "method", "our net (dataset, epochs, sparsity)", "layers"]
+    for column in COLUMNS:
+        header += [f"{column}: paper", "ours", "ratio"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in beside(table1, nets):
+        if row.net is None:
+            label = "not in this grid"
+        else:
+            spec = nets[row.net]
+            same = " **like for like**" if row.like_for_like else ""
+            label = (
+                f"{row.net} ({spec['dataset']}, {spec['epochs']} epochs, sparsity "
+                f"{sparsities[row.net]:g}){same}"
+            )
+        cells = []
+        for value, theirs in zip(row.ours, row.published, strict=True):
+            cells += [numbers.cell(theirs), numbers.cell(value), numbers.ratio(value, theirs)]
+        layers = LAYER_SET_NAMES[row.layer_set]
+        lines.append(
+            f"| {row.paper.label} | {row.method} | {label} | {layers} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines) + "\n\n" + conventions(sparsities)
 
 

@@ -12,13 +12,7 @@ import pandas as pd
 
 from pai.analysis import stats
 from pai.config import registry
-from pai.reporting import paper, tables
-
-
-def _value(value) -> str:
-    if isinstance(value, float):
-        return "–" if math.isnan(value) else f"{value:.4f}"
-    return str(value)
+from pai.reporting import numbers, paper, tables
 
 
 def rst_table(frame: pd.DataFrame, title: str = "") -> str:
@@ -27,7 +21,7 @@ def rst_table(frame: pd.DataFrame, title: str = "") -> str:
         return tables.NOTHING
     lines = [f".. list-table:: {title}".rstrip(), "   :header-rows: 1", ""]
     for row in [list(frame.columns), *frame.itertuples(index=False)]:
-        cells = [_value(v) for v in row]
+        cells = [numbers.cell(v) for v in row]
         lines.append(f"   * - {cells[0]}")
         lines += [f"     - {cell}" for cell in cells[1:]]
     return "\n".join(lines) + "\n"
@@ -37,31 +31,28 @@ md_table = tables.markdown_or_nothing
 
 
 def table1_beside_paper(table1: pd.DataFrame, nets: Mapping[str, Mapping]) -> pd.DataFrame:
-    """Our Table 1 rows for the entries of the architectures Singh & Liu ran, beside their values
-    and the ratio ours / paper; ``like for like`` says whether the entry is trained as they
-    trained theirs (the others' numbers are not expected to match)."""
+    """Our Table 1 rows (default layer set) for the entries of the architectures Singh & Liu ran,
+    beside their values and the ratio ours / paper (:func:`pai.reporting.paper.beside`), entry
+    by entry; ``like for like`` says whether the entry is trained as they trained theirs (the
+    others' numbers are not expected to match)."""
+    found = [
+        row
+        for row in paper.beside(table1, nets)
+        if row.net is not None and row.layer_set == "weights" and row.found
+    ]
+    papers, names = list(paper.PUBLISHED), list(nets)
+    found.sort(
+        key=lambda row: (papers.index(row.paper), not row.like_for_like, names.index(row.net))
+    )
     rows = []
-    for net_paper, methods in paper.PUBLISHED.items():
-        same_arch = [name for name, spec in nets.items() if spec["arch"] == net_paper.arch]
-        # the entries trained as they trained theirs first
-        same_arch.sort(key=lambda name: not paper.like_for_like(net_paper, nets[name]))
-        for name in same_arch:
-            for method, published in methods.items():
-                ours = table1[
-                    (table1["net"] == name)
-                    & (table1["method"] == method)
-                    & (table1.get("layer_set", "weights") == "weights")
-                ]
-                if ours.empty:
-                    continue
-                like = paper.like_for_like(net_paper, nets[name])
-                row = {"net": name, "like for like": "yes" if like else "no", "method": method}
-                for column, theirs in zip(paper.COLUMNS, published, strict=True):
-                    value = float(ours[column].iloc[0])
-                    row[f"{column} (paper)"] = theirs
-                    row[f"{column} (ours)"] = value
-                    row[f"{column} ratio"] = value / theirs if math.isfinite(value) else math.nan
-                rows.append(row)
+    for row in found:
+        shown = {"net": row.net, "like for like": "yes" if row.like_for_like else "no"}
+        shown["method"] = row.method
+        for column, value, theirs in zip(paper.COLUMNS, row.ours, row.published, strict=True):
+            shown[f"{column} (paper)"] = theirs
+            shown[f"{column} (ours)"] = value
+            shown[f"{column} ratio"] = value / theirs if math.isfinite(value) else math.nan
+        rows.append(shown)
     return pd.DataFrame(rows)
 
 
@@ -343,5 +334,5 @@ def study(
 
 def _margin(effects: pd.DataFrame) -> str:
     if effects.empty or "margin" not in effects:
-        return "–"
+        return numbers.MISSING
     return f"{100 * float(effects['margin'].max()):g}"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pai.config import registry
+from pai.reporting import numbers
 from pai.storage import RECOMPUTE_HINT, CorruptFileError
 
 KEYS = ["net", "method", "sparsity", "seed", "ablation"]
@@ -309,14 +310,12 @@ def markdown_or_nothing(frame: pd.DataFrame) -> str:
 def markdown(frame: pd.DataFrame, digits: int = 4) -> str:
     """A GitHub-flavoured markdown table (no extra dependency)."""
 
-    def cell(value) -> str:
-        if isinstance(value, float):
-            return "–" if math.isnan(value) else f"{value:.{digits}f}"
-        return str(value)
-
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    body = [
+        "| " + " | ".join(numbers.cell(v, digits) for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
     return "\n".join([header, rule, *body]) + "\n"
 
 
@@ -361,12 +360,11 @@ def for_people(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
         values = frame[column]
         if kind is not None:
             text = [
-                "–" if value is None or (isinstance(value, float) and math.isnan(value))
-                else PEOPLE_FORMATS[kind](float(value))
+                numbers.MISSING if numbers.missing(value) else PEOPLE_FORMATS[kind](float(value))
                 for value in values
-            ]  # fmt: skip
+            ]
         else:
-            text = ["–" if isinstance(v, float) and math.isnan(v) else str(v) for v in values]
+            text = [numbers.MISSING if numbers.missing(v) else str(v) for v in values]
         header = HEADERS.get(column, column.replace("_", " ")) + UNITS.get(kind or "", "")
         shown[header] = text
     return shown

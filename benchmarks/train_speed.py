@@ -23,15 +23,16 @@ import argparse
 import platform
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 import torchvision
-from _mirror import mnist_mirror
 from torch import nn
 
 from pai.config import registry
 from pai.data import datasets
+from pai.data.mirror import serve_folder
 from pai.models import nets
 from pai.pruning import ablations, masks, prune, scoring
 from pai.training import cells, engine
@@ -59,6 +60,14 @@ class PeerLeNet(nn.Module):
         for layer in self.fc_layers:
             x = F.relu(layer(x))
         return self.fc(x)
+
+
+def _shared_mnist() -> Path:
+    """MNIST's verified files beside the checkout (../shared/data), served by pai.data.mirror."""
+    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "MNIST" / "raw"
+    if not folder.is_dir():
+        raise SystemExit(f"no MNIST files at {folder}")
+    return folder
 
 
 def peer_epoch(root: str, start: dict, device: torch.device) -> tuple[float, float]:
@@ -99,7 +108,7 @@ def pai_epoch(d: datasets.TensorData, start: dict, device: torch.device) -> tupl
 
 
 def lenet_part(device: torch.device) -> None:
-    with tempfile.TemporaryDirectory() as root, mnist_mirror() as url:
+    with tempfile.TemporaryDirectory() as root, serve_folder(_shared_mnist()) as url:
         d = datasets.load_mnist(root, mirror=url)
         model = nets.build_net("lenet300", d.input_shape, 10, seed=0)
         init = {k: v.clone() for k, v in model.state_dict().items()}
@@ -186,7 +195,7 @@ def masking_part(device: torch.device) -> None:
 
     fill = timed(lambda: [g.masked_fill_(off, 0.0) for g, off in zip(grads, bools, strict=True)])
     mul = timed(lambda: [g.mul_(keep) for g, keep in zip(grads, floats, strict=True)])
-    with tempfile.TemporaryDirectory() as root, mnist_mirror() as url:
+    with tempfile.TemporaryDirectory() as root, serve_folder(_shared_mnist()) as url:
         d = datasets.load_mnist(root, mirror=url)
         init = {k: v.clone() for k, v in model.state_dict().items()}
         start = ablations.start_state("unmodified", model, init, mask, seed=0)
@@ -202,7 +211,7 @@ def packing_part(device: torch.device, mnist: bool) -> None:
     cases = [("lenet300", datasets.load_digits(), 20, "LeNet-300-100, digits, 20 epochs")]
     with tempfile.TemporaryDirectory() as root:
         if mnist:
-            with mnist_mirror() as url:
+            with serve_folder(_shared_mnist()) as url:
                 cases.append(("lenet300", datasets.load_mnist(root, mirror=url), 1,
                               "LeNet-300-100, MNIST, 1 epoch"))  # fmt: skip
         synthetic = datasets.make_synthetic((3, 32, 32), 10, 128 * 20, 256, augment=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from http_mirror import SHARED_MNIST, serve_folder
-from pipeline_helpers import make_workdir, snakemake
+from http_mirror import SHARED_MNIST
+from pipeline_helpers import file_digests, make_workdir, snakemake
+
+from pai.data.mirror import serve_folder
 
 torch.set_num_threads(1)
 
@@ -35,3 +37,10 @@ def smoke_run(tmp_path_factory):
     workdir = make_workdir(tmp_path_factory.mktemp("smoke"))
     snakemake(workdir, "--configfile", "presets/smoke.yaml")
     return workdir
+
+
+@pytest.fixture(scope="module")
+def smoke_results(smoke_run):
+    """The finished smoke run and the digest of every result file in it (not the timings under
+    results/benchmarks/), taken once per test module: what a failing edit must leave as it was."""
+    return smoke_run, file_digests(smoke_run / "results", skip=("benchmarks/",))

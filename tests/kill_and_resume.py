@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline_helpers import wait_for
+
 SCRIPT = Path(__file__).parent / "unit" / "a_training_job.py"
 
 
@@ -19,11 +21,7 @@ def start_train_job(checkpoint: Path, output: Path, epochs: int, *extra: str) ->
 
 def kill_after_first_checkpoint(job: subprocess.Popen, checkpoint: Path) -> None:
     """Wait for the job's first epoch checkpoint, then SIGKILL it in its next epoch."""
-    deadline = time.monotonic() + 300
-    while not checkpoint.exists():
-        assert job.poll() is None, "the job ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_for(checkpoint.exists, job, "its first checkpoint", timeout=300)
     time.sleep(0.05)
     job.send_signal(signal.SIGKILL)
     assert job.wait() == -signal.SIGKILL

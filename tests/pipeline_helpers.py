@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,6 +95,28 @@ def start_snakemake(workdir: Path, *args: str, **popen) -> subprocess.Popen:
         start_new_session=True,
         **popen,
     )
+
+
+def wait_for(
+    condition: Callable[[], bool],
+    process: subprocess.Popen,
+    what: str,
+    timeout: float = 600,
+    on_timeout: Callable[[subprocess.Popen], None] | None = None,
+) -> None:
+    """Poll ``condition`` every 10 ms while ``process`` runs; fail, naming ``what``, if the
+    process ends first (with the end of its output, where it is piped) or after ``timeout`` s
+    (after ``on_timeout(process)``)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            output = process.stdout.read()[-3000:] if process.stdout else ""
+            raise AssertionError(f"the process ended before {what}:\n{output}")
+        if time.monotonic() > deadline:
+            if on_timeout is not None:
+                on_timeout(process)
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
 
 
 def kill_tree(process: subprocess.Popen) -> None:

@@ -59,16 +59,11 @@ PLANNING = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def finished(smoke_run):
-    return smoke_run, file_digests(smoke_run / "results", skip=NOT_RESULTS)
-
-
 @pytest.mark.parametrize(
     ("case", "source", "kind", "named"), PLANNING, ids=[c[0] for c in PLANNING]
 )
-def test_bad_plugin_stops_planning(finished, tmp_path, case, source, kind, named):
-    workdir, before = finished
+def test_bad_plugin_stops_planning(smoke_results, tmp_path, case, source, kind, named):
+    workdir, before = smoke_results
     config = overlay(tmp_path, source or "", kind)
     if source is None:
         (tmp_path / "bad.py").unlink()
@@ -106,9 +101,9 @@ IN_A_JOB = [
     ("case", "source", "kind", "rule", "problem"), IN_A_JOB, ids=[c[0] for c in IN_A_JOB]
 )
 def test_bad_plugin_stops_its_first_job_before_training(
-    finished, tmp_path, case, source, kind, rule, problem
+    smoke_results, tmp_path, case, source, kind, rule, problem
 ):
-    reference, before = finished
+    reference, before = smoke_results
     workdir = copy_workdir(reference, tmp_path / "run")
     config = overlay(tmp_path, source, kind)
     result = snakemake(workdir, "--configfile", "presets/smoke.yaml", config, check=False)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from http_mirror import SHARED_MNIST, QuietHandler, serve_folder
+from http_mirror import SHARED_MNIST
 from pipeline_helpers import make_workdir, snakemake
 
 from pai.data import datasets
+from pai.data.mirror import QuietHandler, serve_folder
 
 TARGET = "resources/data/mnist/tensors.pt"
 RAW = "resources/data/mnist/MNIST/raw"

@@ -9,8 +9,6 @@ import json
 import os
 import resource
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -24,6 +22,7 @@ from pipeline_helpers import (
     make_workdir,
     snakemake,
     start_snakemake,
+    wait_for,
 )
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
@@ -38,17 +37,6 @@ CELL_OUTPUTS = [
 ]
 
 
-def wait_for(condition: Callable[[], bool], process, what: str, timeout: float = 600) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if process.poll() is not None:
-            raise AssertionError(f"Snakemake ended before {what}:\n{process.stdout.read()[-3000:]}")
-        if time.monotonic() > deadline:
-            kill_tree(process)
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
 def kill_training_after_first_epoch(workdir: Path, **popen) -> Path:
     """Rerun the training of CELL (its outputs deleted and asked for by name) and SIGKILL the
     training process as soon as the first run's epoch-1 checkpoint exists, i.e. in epoch 2.
@@ -57,7 +45,7 @@ def kill_training_after_first_epoch(workdir: Path, **popen) -> Path:
         (workdir / path).unlink()
     process = start_snakemake(workdir, *CELL_OUTPUTS, *SMOKE, **popen)
     checkpoint = workdir / CELL / "ablation=unmodified" / "checkpoint.pt"
-    wait_for(checkpoint.exists, process, "the first checkpoint")
+    wait_for(checkpoint.exists, process, "the first checkpoint", on_timeout=kill_tree)
     jobs = [pid for pid in descendants(process.pid) if "train_model" in command_line(pid)]
     assert jobs, "no training process found"
     for pid in jobs:  # the job's shell, if any, and its Python
@@ -143,7 +131,12 @@ def test_killed_snakemake_is_locked_then_resumes_without_recomputing(smoke_run, 
     workdir = make_workdir(tmp_path)
     first = start_snakemake(workdir, *SMOKE)
     locks = workdir / ".snakemake" / "locks"
-    wait_for(lambda: locks.is_dir() and any(locks.iterdir()), first, "Snakemake's lock")
+    wait_for(
+        lambda: locks.is_dir() and any(locks.iterdir()),
+        first,
+        "Snakemake's lock",
+        on_timeout=kill_tree,
+    )
 
     # a second Snakemake on the same folder is refused while the first runs
     second = snakemake(workdir, *SMOKE, check=False)
@@ -161,7 +154,12 @@ def test_killed_snakemake_is_locked_then_resumes_without_recomputing(smoke_run, 
                 return True
         return False
 
-    wait_for(training_in_flight, first, "a cell with a finished run and one in training")
+    wait_for(
+        training_in_flight,
+        first,
+        "a cell with a finished run and one in training",
+        on_timeout=kill_tree,
+    )
     kill_tree(first)  # Snakemake and every job it started, as a dead login session would
 
     interrupted = {

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from http_mirror import SHARED_MNIST, serve_folder
+from http_mirror import SHARED_MNIST
 
 from pai.config import registry
 from pai.data import datasets
+from pai.data.mirror import serve_folder
 
 
 def test_digits_is_offline_fixed_and_normalised():

@@ -8,14 +8,11 @@ import torch
 import yaml
 from pipeline_helpers import copy_workdir, make_workdir, planned_jobs, snakemake
 
+from pai import storage
 from pai.pruning import masks
 
 ROUNDS = ["0.2", "0.36", "0.488", "0.5904", "0.6723", "0.7379"]  # 1 - 0.8^r, r = 1..6
 NETS = ("lenet300-digits", "resnet20-synthetic")
-
-
-def _load(path):
-    return torch.load(path, weights_only=True)
 
 
 def _cell(workdir, net, method, sparsity):
@@ -27,7 +24,7 @@ def test_lottery_rounds_are_nested_with_exact_counts(smoke_run):
         previous = None
         for sparsity in [*ROUNDS, "0.75"]:  # 0.75 cuts round 7 short
             path = smoke_run / f"results/masks/net={net}/method=lottery/sparsity={sparsity}"
-            saved = _load(path / "seed=0/mask.pt")
+            saved = storage.load(path / "seed=0/mask.pt")
             mask = saved["unmodified"]
             total = sum(m.numel() for m in mask.values())
             kept = sum(int(m.sum()) for m in mask.values())
@@ -42,16 +39,16 @@ def test_lottery_rounds_are_nested_with_exact_counts(smoke_run):
 def test_lottery_and_magnitude_trained_start_where_they_should(smoke_run):
     for net, rewind_iteration in (("lenet300-digits", 0), ("resnet20-synthetic", 3)):
         dense = smoke_run / f"results/dense/net={net}/seed=0"
-        rewind = _load(dense / "rewind.pt")
-        init = _load(smoke_run / f"results/init/net={net}/seed=0/weights.pt")
+        rewind = storage.load(dense / "rewind.pt")
+        init = storage.load(smoke_run / f"results/init/net={net}/seed=0/weights.pt")
         same_as_init = all(torch.equal(rewind[n], t) for n, t in init.items())
         assert same_as_init == (rewind_iteration == 0), net
         for method, source in (
             ("lottery", rewind),
-            ("magnitude_trained", _load(dense / "trained.pt")),
+            ("magnitude_trained", storage.load(dense / "trained.pt")),
         ):
             base = _cell(smoke_run, net, method, "0.75")
-            start = _load(base / "ablation=unmodified/start.pt")
+            start = storage.load(base / "ablation=unmodified/start.pt")
             for name, tensor in source.items():
                 expected = tensor * start["mask"][name] if name in start["mask"] else tensor
                 assert torch.equal(start["weights"][name], expected), (net, method, name)
@@ -68,8 +65,8 @@ def test_a_lottery_round_trains_the_same_bits_as_its_cell(smoke_run, tmp_path):
     net = "resnet20-synthetic"
     cell = _cell(workdir, net, "lottery", "0.36") / "ablation=unmodified/trained.pt"
     snakemake(workdir, str(cell.relative_to(workdir)), "--configfile", "presets/smoke.yaml")
-    round_two = _load(workdir / f"results/lottery/net={net}/seed=0/round=2/trained.pt")
-    trained = _load(cell)
+    round_two = storage.load(workdir / f"results/lottery/net={net}/seed=0/round=2/trained.pt")
+    trained = storage.load(cell)
     assert all(torch.equal(trained[n], t) for n, t in round_two.items())
     history = pd.read_parquet(cell.with_name("history.parquet"))
     assert list(history["epoch"]) == [1, 2]  # rewound to iteration 3 of epoch 1

@@ -15,6 +15,7 @@ import pytest
 import torch
 from pipeline_helpers import copy_workdir, planned_jobs, snakemake
 
+from pai import storage
 from pai.config import registry
 from pai.pruning import masks
 from pai.reporting import plots
@@ -31,10 +32,6 @@ def plugin_run(smoke_run, tmp_path_factory):
     return workdir
 
 
-def _load(path):
-    return torch.load(path, weights_only=True)
-
-
 def test_every_ablation_of_the_plugin_method_runs(plugin_run):
     runs = pd.read_parquet(plugin_run / "results/tables/runs.parquet")
     mine = runs[runs["method"] == METHOD]
@@ -43,7 +40,7 @@ def test_every_ablation_of_the_plugin_method_runs(plugin_run):
     }
     assert mine["density"].round(4).eq(0.25).all()
     for net in NETS:
-        start = _load(
+        start = storage.load(
             plugin_run / f"results/runs/net={net}/method={METHOD}/sparsity=0.75/seed=0"
             "/ablation=unmodified/start.pt"
         )
@@ -54,8 +51,10 @@ def test_every_ablation_of_the_plugin_method_runs(plugin_run):
 
 def test_invert_keeps_the_other_end_of_the_plugins_ranking(plugin_run):
     for net in NETS:
-        scores = _load(plugin_run / f"results/scores/net={net}/method={METHOD}/seed=0/scores.pt")
-        saved = _load(
+        scores = storage.load(
+            plugin_run / f"results/scores/net={net}/method={METHOD}/seed=0/scores.pt"
+        )
+        saved = storage.load(
             plugin_run / f"results/masks/net={net}/method={METHOD}/sparsity=0.75/seed=0/mask.pt"
         )
         for ranking, keep in (("unmodified", "highest"), ("invert", "lowest")):

@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pai.config import grid, registry
-from pai.config.study import ConfigError, Study, read_configs
+from pai.config.study import ConfigError, Net, Study, read_configs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,17 +75,23 @@ def names_text() -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    # heavy imports only here: `names` and argument errors answer at once
-    import torch
+@dataclass(frozen=True)
+class OneRun:
+    """What ``python -m pai run`` asks for, checked and resolved as the pipeline resolves it."""
 
-    from pai.data import datasets
-    from pai.models import nets
-    from pai.pruning import ablations, masks, prune
-    from pai.training import engine
-    from pai.training.engine import TrainConfig
+    study: Study
+    net: Net
+    method: str
+    sparsity: float
+    seed: int
+    ablation: str
+    device: str | None
+    training: dict  # the net's training settings, with --epochs applied
 
-    torch.set_num_threads(1)
+
+def resolve(args: argparse.Namespace) -> OneRun:
+    """The config files merged and checked as the pipeline checks them, and the run's settings;
+    a clear error for an unknown net or method, before anything is loaded."""
     paths = [path for path in ["config.yaml", *args.configfile] if Path(path).is_file()]
     missing = [path for path in args.configfile if not Path(path).is_file()]
     if missing:
@@ -99,61 +106,58 @@ def run(args: argparse.Namespace) -> int:
     sparsity = args.sparsity
     if sparsity is None:
         sparsity = float(grid.nearest(net.sparsities, config["analysis"]["table1_sparsity"]))
-    sparsity = float(grid.sparsity_label(sparsity))
-    seed, device = args.seed, args.device or config["training"]["device"]
-    device = None if device == "auto" else device
-    training_settings = dict(net.training)
+    device = args.device or config["training"]["device"]
+    training = dict(net.training)
     if args.epochs is not None:
-        training_settings["epochs"] = args.epochs
-    train_config = TrainConfig.from_settings(training_settings)
-    method = study.methods[args.method]
-    settings = study.method_settings(args.method)
-    arch = study.arch_settings(net.arch)
+        training["epochs"] = args.epochs
+    return OneRun(
+        study=study,
+        net=net,
+        method=args.method,
+        sparsity=float(grid.sparsity_label(sparsity)),
+        seed=args.seed,
+        ablation=args.ablation,
+        device=None if device == "auto" else device,
+        training=training,
+    )
 
-    print(f"{net.name}: {net.arch} on {net.dataset}, {train_config.epochs} epochs")
-    dataset = datasets.load(study.dataset_download(net.dataset))
+
+def run(args: argparse.Namespace) -> int:
+    """Check the config, make the cell's masks as make_mask does, and train the one run,
+    printing each layer's density and every epoch."""
+    asked = resolve(args)
+    # heavy imports only here: `names` and argument errors answer at once
+    import torch
+
+    from pai.data import datasets
+    from pai.models import nets
+    from pai.pruning import ablations, masks
+    from pai.training import engine
+    from pai.training.engine import TrainConfig
+
+    torch.set_num_threads(1)
+    net, seed = asked.net, asked.seed
+    config = TrainConfig.from_settings(asked.training)
+    arch = asked.study.arch_settings(net.arch)
+    print(f"{net.name}: {net.arch} on {net.dataset}, {config.epochs} epochs")
+    dataset = datasets.load(asked.study.dataset_download(net.dataset))
     model = nets.build_net(arch, dataset.input_shape, dataset.num_classes, seed=seed)
-    init = {name: t.clone() for name, t in model.state_dict().items()}
 
-    def quiet_train(start, **options):
+    def train(start, **options):
         return engine.train(
-            model, start, dataset, train_config, seed=seed, device=device, **options
+            model, start, dataset, config, seed=seed, device=asked.device, **options
         )
 
-    weights = init
-    if method.after_training:
-        print(f"{args.method} prunes the trained dense net: training it first")
-        dense = quiet_train(
-            {"weights": init, "mask": masks.ones_mask(model)},
-            snapshot_iteration=net.rewind_iteration if method.start == "rewind" else None,
-        )
-        weights = dense.snapshot if method.start == "rewind" else dense.weights
-        print(f"  dense: final test accuracy {dense.final_test_accuracy:.4f}")
-    model.load_state_dict(weights)
-    subset = None
-    if method.data:
-        subset = datasets.scoring_subset(dataset, settings["examples_per_class"], seed)
-    if method.schedule == "lottery":
-        cell = _lottery(net, sparsity, seed, dense.weights, weights, model, quiet_train)
-    else:
-        cell = prune.cell_masks(settings, model, sparsity, seed=seed, data=subset)
-    mask = cell["invert" if args.ablation == "invert" else "unmodified"]
-    start = ablations.start_state(args.ablation, model, weights, mask, seed, arch)
-    print(f"{args.method} at sparsity {sparsity:g}, ablation {args.ablation}, seed {seed}:")
+    weights, cell = _cell(asked, model, dataset, train)
+    mask = cell["invert" if asked.ablation == "invert" else "unmodified"]
+    start = ablations.start_state(asked.ablation, model, weights, mask, seed, arch)
+    print(f"{asked.method} at sparsity {asked.sparsity:g}, ablation {asked.ablation}, seed {seed}:")
     for name, (kept, total) in masks.layer_counts(start["mask"]).items():
         print(f"  {name:32} {kept:>10} / {total:<10} density {kept / total:.4f}")
     print(f"  {'all prunable weights':32} density {masks.density(start['mask']):.4f}")
-    iteration = net.rewind_iteration if method.start == "rewind" else 0
+    rewound = asked.study.methods[asked.method].start == "rewind"
     print(f"{'epoch':>5} {'train loss':>11} {'train acc':>10} {'test loss':>10} {'test acc':>9}")
-
-    def show(row):
-        print(
-            f"{row['epoch']:>5} {row['train_loss']:>11.4f} {row['train_accuracy']:>10.4f} "
-            f"{row['test_loss']:>10.4f} {row['test_accuracy']:>9.4f}",
-            flush=True,
-        )
-
-    result = quiet_train(start, start_iteration=iteration, on_epoch=show)
+    result = train(start, start_iteration=net.rewind_iteration if rewound else 0, on_epoch=_show)
     flags = [flag for flag, on in (("diverged", result.diverged),) if on]
     if result.collapsed_layers:
         flags.append(f"layers left empty: {', '.join(result.collapsed_layers)}")
@@ -161,6 +165,42 @@ def run(args: argparse.Namespace) -> int:
         f"final test accuracy {result.final_test_accuracy:.4f}" + "".join(f"; {f}" for f in flags)
     )
     return 0
+
+
+def _cell(asked: OneRun, model, dataset, train) -> tuple[dict, dict]:
+    """The weights the run starts from and the cell's masks, as the pipeline makes them: a
+    method pruned after training trains the dense net first (its rewind point for lottery)."""
+    from pai.data import datasets
+    from pai.pruning import masks, prune
+
+    method = asked.study.methods[asked.method]
+    settings = asked.study.method_settings(asked.method)
+    weights = {name: t.clone() for name, t in model.state_dict().items()}
+    dense = None
+    if method.after_training:
+        print(f"{asked.method} prunes the trained dense net: training it first")
+        rewind = asked.net.rewind_iteration if method.start == "rewind" else None
+        dense = train(
+            {"weights": weights, "mask": masks.ones_mask(model)}, snapshot_iteration=rewind
+        )
+        weights = dense.snapshot if method.start == "rewind" else dense.weights
+        print(f"  dense: final test accuracy {dense.final_test_accuracy:.4f}")
+    model.load_state_dict(weights)
+    if method.schedule == "lottery":
+        cell = _lottery(asked.net, asked.sparsity, asked.seed, dense.weights, weights, model, train)
+        return weights, cell
+    subset = None
+    if method.data:
+        subset = datasets.scoring_subset(dataset, settings["examples_per_class"], asked.seed)
+    return weights, prune.cell_masks(settings, model, asked.sparsity, seed=asked.seed, data=subset)
+
+
+def _show(row: dict) -> None:
+    print(
+        f"{row['epoch']:>5} {row['train_loss']:>11.4f} {row['train_accuracy']:>10.4f} "
+        f"{row['test_loss']:>10.4f} {row['test_accuracy']:>9.4f}",
+        flush=True,
+    )
 
 
 def _lottery(net, sparsity, seed, dense, rewind, model, train) -> dict:

@@ -190,7 +190,8 @@ def paper_grid_runs() -> dict[str, int] | None:
     rounds); None where the config cannot be read here (no PyYAML)."""
     try:
         from pai.config import grid
-        from pai.config.study import Study, read_configs
+        from pai.config.files import read_configs
+        from pai.config.study import Study
     except ImportError:
         return None
     try:

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pai.config import grid, registry
-from pai.config.study import ConfigError, Net, Study, read_configs
+from pai.config.catalogue import Net
+from pai.config.files import ConfigError, read_configs
+from pai.config.study import Study
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from pipeline_helpers import file_digests, snakemake
 
-from pai.config import study
+from pai.config import files
 
 # (override layered on config.yaml + presets/smoke.yaml, text the message must contain)
 BAD_CONFIGS = [
@@ -73,7 +73,7 @@ def test_bad_config_is_named_and_results_are_untouched(smoke_results, override, 
 
 
 def test_every_section_of_the_config_has_a_bad_case():
-    sections = set(study.load_schema()["properties"])
+    sections = set(files.load_schema()["properties"])
     covered = {next(iter(yaml.safe_load(override))) for override, _ in BAD_CONFIGS}
     assert sections <= covered, f"no bad config for {sorted(sections - covered)}"
     assert len({override for override, _ in BAD_CONFIGS}) == len(BAD_CONFIGS)

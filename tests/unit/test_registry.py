@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pai.config import registry, study
+from pai.config import files, registry
 from pai.training import engine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def test_the_schema_lists_no_names_of_its_own():
         set(registry.METHODS) | set(registry.ARCHITECTURES) | set(registry.DATASETS)
         | set(registry.ABLATIONS) | set(registry.FIGURES)
     )  # fmt: skip
-    schema = study.load_schema()
+    schema = files.load_schema()
     plugin = schema["properties"]["plugins"]["properties"]["methods"]["additionalProperties"]
     allowed = {
         # the properties of plugin methods the registry defines

@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from pai.config import registry
-from pai.config.study import ConfigError, Study, merge, read_configs
+from pai.config.files import ConfigError, merge, read_configs
+from pai.config.study import Study
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -45,7 +45,8 @@ def test_every_figure_of_the_smoke_grid_is_legible_in_the_report(smoke_run):
     panels and no wider, solid lines only for unmodified masks."""
     import matplotlib.pyplot as plt
 
-    from pai.config.study import Study, read_configs
+    from pai.config.files import read_configs
+    from pai.config.study import Study
     from pai.reporting import plots
 
     config = read_configs([smoke_run / "config.yaml", smoke_run / "presets/smoke.yaml"])

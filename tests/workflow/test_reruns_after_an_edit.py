@@ -21,7 +21,7 @@ import pytest
 import yaml
 from pipeline_helpers import copy_workdir, planned_jobs, snakemake
 
-from pai.config.study import read_configs
+from pai.config.files import read_configs
 
 SMOKE = ("--configfile", "presets/smoke.yaml")
 # an edit of every config key that reaches a job (the smoke grid's nets only)

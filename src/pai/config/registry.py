@@ -2,7 +2,7 @@
 
 Methods, ablations, architectures, datasets and figures each have one table here. The Snakefile,
 the config check, the library, the plots and the docs all read these tables, and plugins (named in
-the config's ``plugins:``) join them through :mod:`pai.config.study`. A test fails when any other
+the config's ``plugins:``) join them through :mod:`pai.config.catalogue`. A test fails when any other
 file
 holds its own list of these names.
 

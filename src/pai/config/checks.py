@@ -1,0 +1,177 @@
+"""What makes a config unusable, beyond its schema: plugins that cannot be loaded, unknown names
+(each with the known ones listed), and settings that contradict each other. Every problem is
+reported at once, each with its config key. Torch-free."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pai.config import plugins, registry
+from pai.config.catalogue import Catalogue, Net
+
+
+def _names(values) -> str:
+    return ", ".join(values)
+
+
+class Checks(Catalogue):
+    """The config's problems (``problems()``: every one, as lines naming their keys)."""
+
+    def _plugin_problems(self) -> list[str]:
+        problems = []
+        found = self.config.get("plugins", {})
+        built_in = {
+            "methods": registry.METHODS,
+            "architectures": registry.ARCHITECTURES,
+            "datasets": registry.DATASETS,
+        }
+        for kind, entries in found.items():
+            for name, spec in entries.items():
+                key = f"plugins.{kind}.{name}"
+                if name in built_in[kind]:
+                    problems.append(
+                        f"config key {key}: the name {name!r} is taken by a built-in "
+                        f"{kind[:-1]}; give the plugin another name"
+                    )
+                    continue
+                problems += self._reference_problems(kind, key, spec)
+        return problems
+
+    def _reference_problems(self, kind: str, key: str, spec: Mapping) -> list[str]:
+        checks = []
+        if kind == "methods":
+            checks.append(("function", ("net", "data", "seed"), tuple(spec.get("options", {}))))
+        elif kind == "architectures":
+            checks.append(("builder", ("input_shape", "num_classes"), ()))
+            checks.append(("initialiser", ("model", "generator"), ()))
+            checks.append(("prunable", ("model",), ()))
+        elif kind == "datasets":
+            checks.append(("loader", (), tuple(spec.get("options", {}))))
+            if "folder" in spec:
+                train, val = (self.base / spec["folder"] / split for split in ("train", "val"))
+                if not train.is_dir() or not val.is_dir():
+                    return [
+                        f"config key {key}.folder: {spec['folder']} needs train/<class>/ and "
+                        f"val/<class>/ folders of images (relative to {self.base})"
+                    ]
+                if (self._folder_classes(key, spec) or 0) < 2:
+                    return [f"config key {key}.folder: {train} has fewer than two class folders"]
+        problems = []
+        for field, parameters, optional in checks:
+            if field not in spec:
+                continue
+            try:
+                plugins.check_reference(
+                    spec[field], self.base, f"{key}.{field}", parameters, optional
+                )
+            except plugins.PluginError as err:
+                problems.append(f"config key {err}")
+        return problems
+
+    # ----------------------------------------------------------------------- names
+
+    def _unknown(self, key: str, kind: str, name: str, known: Mapping) -> str:
+        listed = [f"{n} (plugin)" if n in self._plugin_names(kind) else n for n in known]
+        return f"config key {key}: unknown {kind} {name!r}; known: {_names(listed)}"
+
+    def _plugin_names(self, kind: str) -> set[str]:
+        section = {"method": "methods", "architecture": "architectures", "dataset": "datasets"}
+        return set(self.config.get("plugins", {}).get(section.get(kind, ""), {}))
+
+    def _name_problems(self) -> list[str]:
+        config, problems = self.config, []
+        catalogue = config["nets"]
+        for index, net in enumerate(config["grid"]["nets"]):
+            if net not in catalogue:
+                problems.append(
+                    f"config key grid.nets[{index}]: {net!r} is not in the nets catalogue "
+                    f"(known: {_names(sorted(catalogue))})"
+                )
+        for name, spec in catalogue.items():
+            if spec["arch"] not in self.architectures:
+                problems.append(
+                    self._unknown(
+                        f"nets.{name}.arch", "architecture", spec["arch"], self.architectures
+                    )
+                )
+            if spec["dataset"] not in self.datasets:
+                problems.append(
+                    self._unknown(f"nets.{name}.dataset", "dataset", spec["dataset"], self.datasets)
+                )
+            for index, method in enumerate(spec.get("methods", [])):
+                if method not in self.methods:
+                    problems.append(
+                        self._unknown(
+                            f"nets.{name}.methods[{index}]", "method", method, self.methods
+                        )
+                    )
+        for index, method in enumerate(config["grid"]["methods"]):
+            if method not in self.methods:
+                problems.append(
+                    self._unknown(f"grid.methods[{index}]", "method", method, self.methods)
+                )
+        for index, ablation in enumerate(config["grid"]["ablations"]):
+            if ablation not in registry.ABLATIONS:
+                problems.append(
+                    self._unknown(
+                        f"grid.ablations[{index}]", "ablation", ablation, registry.ABLATIONS
+                    )
+                )
+        for section in ("mirrors", "folders", "image_sizes"):
+            kind = "download" if section == "mirrors" else "folder"
+            allowed = [d.name for d in registry.DATASETS.values() if d.kind == kind]
+            for name in config["data"].get(section, {}):
+                if name not in allowed:
+                    problems.append(
+                        f"config key data.{section}.{name}: not a {kind} dataset "
+                        f"(those are: {_names(allowed)})"
+                    )
+        return problems
+
+    # -------------------------------------------------------------------- settings
+
+    def _setting_problems(self) -> list[str]:
+        problems = []
+        for name in self.grid_net_names:
+            net = self.net_entry(name)
+            dataset = self.datasets[net.dataset]
+            if dataset.kind == "synthetic" and "synthetic" not in self.config["data"]:
+                problems.append(
+                    f"config key nets.{name}.dataset: synthetic data needs data.synthetic"
+                )
+            if (
+                dataset.kind == "folder"
+                and dataset.name in registry.DATASETS
+                and not self.config["data"].get("folders", {}).get(dataset.name)
+            ):
+                problems.append(
+                    f"config key nets.{name}.dataset: {dataset.name} cannot be downloaded: set "
+                    f"data.folders.{dataset.name} to the folder holding its train/ and val/"
+                )
+            problems += self._similarity_problems(name, net)
+            for milestone in net.training["milestones"]:
+                if milestone > net.training["epochs"]:
+                    problems.append(
+                        f"config key nets.{name}.milestones: {milestone} lies beyond its "
+                        f"{net.training['epochs']} epochs"
+                    )
+        return problems
+
+    def _similarity_problems(self, name: str, net: Net) -> list[str]:
+        """CCA needs more test examples than the widest compared layer has features. Checked here
+        where both are known without torch (built-in nets and datasets); the similarity jobs
+        check every net again."""
+        widest = self.architectures[net.arch].widest
+        test_size = self.datasets[net.dataset].test_size
+        if self.datasets[net.dataset].kind == "synthetic":
+            test_size = self.config["data"].get("synthetic", {}).get("n_test")
+        if widest is None or test_size is None:
+            return []
+        examples = min(self.config["analysis"]["similarity_examples"], test_size)
+        if examples > widest:
+            return []
+        return [
+            f"config key analysis.similarity_examples: nets.{name} compares {examples} test "
+            f"examples of {net.dataset} against {net.arch} layers of up to {widest} features; "
+            f"CCA needs more examples than features (more than {widest})"
+        ]

@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from pai.data import datasets
+from pai.data import datasets, scoring_set
 from pai.models import nets
 from pai.pruning import masks, scoring
 
@@ -33,7 +33,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     shape = (3, 32, 32)
     d = datasets.make_synthetic(shape, 10, n_train=500, n_test=10)
-    x, y = datasets.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
+    x, y = scoring_set.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
     print(f"torch {torch.__version__}, threads {args.threads}, 100 scoring images")
     for net in ("resnet20", "vgg16"):
         model = nets.build_net(net, shape, 10, seed=0)

@@ -31,7 +31,7 @@ import torchvision
 from torch import nn
 
 from pai.config import registry
-from pai.data import datasets
+from pai.data import datasets, tensors
 from pai.data.mirror import serve_folder
 from pai.models import nets
 from pai.pruning import ablations, masks, prune, scoring
@@ -100,7 +100,7 @@ def peer_epoch(root: str, start: dict, device: torch.device) -> tuple[float, flo
     return time.perf_counter() - began, correct / len(test)
 
 
-def pai_epoch(d: datasets.TensorData, start: dict, device: torch.device) -> tuple[float, float]:
+def pai_epoch(d: tensors.TensorData, start: dict, device: torch.device) -> tuple[float, float]:
     model = nets.build_net("lenet300", d.input_shape, 10)
     began = time.perf_counter()
     result = engine.train(model, start, d, engine.TrainConfig(epochs=1), seed=0, device=device)

@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
 def _cell(asked: OneRun, model, dataset, train) -> tuple[dict, dict]:
     """The weights the run starts from and the cell's masks, as the pipeline makes them: a
     method pruned after training trains the dense net first (its rewind point for lottery)."""
-    from pai.data import datasets
+    from pai.data import scoring_set
     from pai.pruning import masks, prune
 
     method = asked.study.methods[asked.method]
@@ -193,7 +193,7 @@ def _cell(asked: OneRun, model, dataset, train) -> tuple[dict, dict]:
         return weights, cell
     subset = None
     if method.data:
-        subset = datasets.scoring_subset(dataset, settings["examples_per_class"], asked.seed)
+        subset = scoring_set.scoring_subset(dataset, settings["examples_per_class"], asked.seed)
     return weights, prune.cell_masks(settings, model, asked.sparsity, seed=asked.seed, data=subset)
 
 

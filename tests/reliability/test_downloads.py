@@ -10,7 +10,7 @@ import pytest
 from http_mirror import SHARED_MNIST
 from pipeline_helpers import make_workdir, snakemake
 
-from pai.data import datasets
+from pai.data import download
 from pai.data.mirror import QuietHandler, serve_folder
 
 TARGET = "resources/data/mnist/tensors.pt"
@@ -73,11 +73,11 @@ def test_cut_transfer_leaves_no_trusted_file(tmp_path, mnist_mirror, announce_le
     assert not (workdir / TARGET).exists()
     # whatever else was fetched is complete and verified
     for path in raw.glob("*.gz"):
-        assert datasets.calculate_md5(path) == _md5s()[path.name]
+        assert download.calculate_md5(path) == _md5s()[path.name]
 
     # with a working mirror the same command completes
     snakemake(workdir, TARGET, *_with_mirror(workdir, mnist_mirror))
-    assert datasets.calculate_md5(raw / CUT) == _md5s()[CUT]
+    assert download.calculate_md5(raw / CUT) == _md5s()[CUT]
 
 
 def test_local_file_with_wrong_checksum_is_fetched_again(tmp_path, mnist_mirror):
@@ -94,4 +94,4 @@ def test_local_file_with_wrong_checksum_is_fetched_again(tmp_path, mnist_mirror)
     log = (workdir / "logs/download_data/mnist.log").read_text()
     assert f"{labels.relative_to(workdir)} has md5" in log
     assert "fetching it again" in log
-    assert datasets.calculate_md5(labels) == _md5s()[labels.name]
+    assert download.calculate_md5(labels) == _md5s()[labels.name]

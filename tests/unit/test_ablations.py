@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from pai.data import datasets
+from pai.data import datasets, scoring_set
 from pai.models import nets
 from pai.pruning import ablations, masks, prune, scoring
 
@@ -62,7 +62,7 @@ def test_reinit_keeps_mask_and_draws_new_weights(setup):
 def test_invert_same_count_minimal_overlap(method, sparsity):
     d = datasets.load_digits()
     model = nets.build_net("lenet300", d.input_shape, 10, seed=0)
-    subset = datasets.scoring_subset(d, 10, seed=0)
+    subset = scoring_set.scoring_subset(d, 10, seed=0)
     masks_of = prune.cell_masks(prune.method_settings(method), model, sparsity, seed=0, data=subset)
     normal, inverted = masks_of["unmodified"], masks_of["invert"]
     names = list(normal)

@@ -7,7 +7,7 @@ import torchvision
 from http_mirror import SHARED_MNIST
 
 from pai.config import registry
-from pai.data import datasets
+from pai.data import datasets, scoring_set, tensors
 from pai.data.mirror import serve_folder
 
 
@@ -31,17 +31,17 @@ def test_synthetic_shapes_and_seed():
 
 def test_class_balanced_subset():
     d = datasets.load_digits()
-    x, y = datasets.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
+    x, y = scoring_set.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
     assert x.shape == (100, 1, 8, 8)
     assert torch.bincount(y).tolist() == [10] * 10
-    x2, y2 = datasets.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
-    x3, _ = datasets.class_balanced_subset(d.train_x, d.train_y, 10, seed=1)
+    x2, y2 = scoring_set.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
+    x3, _ = scoring_set.class_balanced_subset(d.train_x, d.train_y, 10, seed=1)
     assert torch.equal(x, x2) and torch.equal(y, y2) and not torch.equal(x, x3)
     # the examples are real training rows
     rows = {tuple(r.flatten().tolist()) for r in d.train_x}
     assert all(tuple(r.flatten().tolist()) in rows for r in x[:5])
     with pytest.raises(ValueError, match="fewer than 1000"):
-        datasets.class_balanced_subset(d.train_x, d.train_y, 1000, seed=0)
+        scoring_set.class_balanced_subset(d.train_x, d.train_y, 1000, seed=0)
 
 
 def test_unknown_dataset_kind_is_named():
@@ -74,7 +74,7 @@ def test_mnist_through_local_mirror(mnist_root):
 @pytest.mark.network
 def test_mirror_down_names_url_and_file(tmp_path):
     with pytest.raises(
-        datasets.DataError, match=r"(?s)train-images-idx3-ubyte.gz.*127.0.0.1:9/mnist/train-images"
+        tensors.DataError, match=r"(?s)train-images-idx3-ubyte.gz.*127.0.0.1:9/mnist/train-images"
     ):
         datasets.load_mnist(tmp_path, mirror="http://127.0.0.1:9/mnist")
 
@@ -88,7 +88,7 @@ def test_wrong_file_on_mirror_is_refused(tmp_path, mnist_mirror):
     (bad / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not mnist")
     with (
         serve_folder(bad) as url,
-        pytest.raises(datasets.DataError, match=r"checksum mismatch for t10k-labels-idx1-ubyte.gz"),
+        pytest.raises(tensors.DataError, match=r"checksum mismatch for t10k-labels-idx1-ubyte.gz"),
     ):
         datasets.load_mnist(tmp_path / "root", mirror=url)
     assert not (tmp_path / "root" / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz").exists()
@@ -109,8 +109,8 @@ def test_tensor_cache_round_trip(tmp_path):
     from pai import storage
 
     original = datasets.make_synthetic((3, 8, 8), 4, 32, 16, augment=True)
-    storage.save(datasets.to_cache(original), tmp_path / "tensors.pt")
-    restored = datasets.from_cache(storage.load(tmp_path / "tensors.pt"))
+    storage.save(tensors.to_cache(original), tmp_path / "tensors.pt")
+    restored = tensors.from_cache(storage.load(tmp_path / "tensors.pt"))
     assert restored.name == original.name and restored.augment and restored.num_classes == 4
     assert restored.pad_value == original.pad_value
     assert torch.equal(restored.train_x, original.train_x)
@@ -160,10 +160,10 @@ def test_tinyimagenet_from_a_local_folder(tmp_path):
 
 
 def test_folder_datasets_name_what_is_wrong(tmp_path):
-    with pytest.raises(datasets.DataError, match="cannot be downloaded"):
+    with pytest.raises(tensors.DataError, match="cannot be downloaded"):
         datasets.load(folder_settings("imagenet"))
-    with pytest.raises(datasets.DataError, match="expected train/ and val/"):
+    with pytest.raises(tensors.DataError, match="expected train/ and val/"):
         datasets.load(folder_settings("tinyimagenet", tmp_path))
     _image_tree(tmp_path, 3)
-    with pytest.raises(datasets.DataError, match="has 3 class folders, expected 200"):
+    with pytest.raises(tensors.DataError, match="has 3 class folders, expected 200"):
         datasets.load(folder_settings("tinyimagenet", tmp_path))

@@ -10,7 +10,7 @@ import torch
 from kill_and_resume import kill_after_first_checkpoint, start_train_job
 
 from pai import storage
-from pai.data import datasets
+from pai.data import datasets, tensors
 from pai.jobs import runs as run_files
 from pai.models import nets
 from pai.pruning import ablations, masks, prune
@@ -37,7 +37,7 @@ def _cell(arch, d, sparsity=0.8, dtype=torch.float32):
 
 
 def _float64(d):
-    return datasets.TensorData(
+    return tensors.TensorData(
         d.name, d.train_x.double(), d.train_y, d.test_x.double(), d.test_y, d.num_classes,
         d.augment, d.pad_value,
     )  # fmt: skip

@@ -8,8 +8,8 @@ import torch
 
 from pai.analysis import topology
 from pai.config import plugins
-from pai.data import datasets
-from pai.data.datasets import ScoringData
+from pai.data import datasets, scoring_set, tensors
+from pai.data.scoring_set import ScoringData
 from pai.models import nets
 from pai.pruning import ablations, masks, prune
 
@@ -125,7 +125,7 @@ def test_an_iterative_plugin_method_on_data(tmp_path):
     settings = method(tmp_path, body, schedule="iterative", rounds=4, data=True)
     digits = datasets.load_digits()
     model = nets.build_net("lenet300", digits.input_shape, 10, seed=0)
-    subset = datasets.scoring_subset(digits, 5, seed=0)
+    subset = scoring_set.scoring_subset(digits, 5, seed=0)
     both = prune.cell_masks(settings, model, 0.9, seed=0, data=subset)
     total = sum(m.numel() for m in both["unmodified"].values())
     for mask in both.values():
@@ -327,4 +327,4 @@ def test_a_folder_dataset_of_the_users(tmp_path):
     assert abs(pics.train_x.mean().item()) < 1e-5 and pics.train_x.std().item() == pytest.approx(
         1, 0.2
     )
-    assert isinstance(pics, datasets.TensorData)
+    assert isinstance(pics, tensors.TensorData)

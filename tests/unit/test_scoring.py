@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from pai.data.datasets import ScoringData
+from pai.data.scoring_set import ScoringData
 from pai.models import nets
 from pai.pruning import masks, prune, scoring
 

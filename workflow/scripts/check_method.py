@@ -3,7 +3,7 @@ subset, with every check its scoring and mask jobs apply: a one-shot method's sc
 iterative method's rounds down to the net's highest sparsity for each ranking the grid uses."""
 
 from pai import storage
-from pai.data import datasets
+from pai.data import scoring_set, tensors
 from pai.jobs import lifecycle
 from pai.models import nets
 from pai.pruning import masks, prune
@@ -14,8 +14,8 @@ model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["cla
 model.load_state_dict(storage.load(inputs.weights))
 subset = None
 if params.method["data"]:
-    dataset = datasets.load_cached(inputs.dataset)
-    subset = datasets.scoring_subset(dataset, params.method["examples_per_class"], params.seed)
+    dataset = tensors.load_cached(inputs.dataset)
+    subset = scoring_set.scoring_subset(dataset, params.method["examples_per_class"], params.seed)
 if params.method["schedule"] == "one_shot":
     scores = prune.scores(params.method, model, seed=params.seed, data=subset)
     checked = {"scores": {name: list(value.shape) for name, value in scores.items()}}

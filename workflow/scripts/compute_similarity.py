@@ -7,12 +7,12 @@ import pandas as pd
 from pai import storage
 from pai.analysis import similarity
 from pai.config import grid
-from pai.data import datasets
+from pai.data import tensors
 from pai.jobs import lifecycle
 
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, inputs = snakemake.params, snakemake.wildcards, snakemake.input
-dataset = datasets.load_cached(inputs.dataset)
+dataset = tensors.load_cached(inputs.dataset)
 probe = similarity.Probe(params.arch, dataset, params.examples, lifecycle.device(params.device))
 keys = {"net": wildcards.net, "sparsity": float(wildcards.sparsity), "seed": int(wildcards.seed)}
 runs = [tuple(run) for run in params.runs]

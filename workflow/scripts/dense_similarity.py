@@ -6,12 +6,12 @@ import pandas as pd
 from pai import storage
 from pai.analysis import similarity
 from pai.config import grid
-from pai.data import datasets
+from pai.data import tensors
 from pai.jobs import lifecycle
 
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params = snakemake.params
-dataset = datasets.load_cached(snakemake.input.dataset)
+dataset = tensors.load_cached(snakemake.input.dataset)
 probe = similarity.Probe(params.arch, dataset, params.examples, lifecycle.device(params.device))
 rows = similarity.dense_rows(
     snakemake.wildcards.net,

@@ -3,7 +3,7 @@ start state of every ablation run of the cell."""
 
 from pai import storage
 from pai.config import grid
-from pai.data import datasets
+from pai.data import scoring_set, tensors
 from pai.jobs import lifecycle
 from pai.models import nets
 from pai.pruning import ablations, masks, prune
@@ -19,8 +19,8 @@ scores, subset = None, None
 if "scores" in inputs.keys():  # noqa: SIM118 one-shot: rank the score_weights job's scores
     scores = storage.load(inputs.scores)
 elif params.method["data"]:  # iterative, on data: the scoring subset
-    dataset = datasets.load_cached(inputs.dataset)
-    subset = datasets.scoring_subset(dataset, params.method["examples_per_class"], seed)
+    dataset = tensors.load_cached(inputs.dataset)
+    subset = scoring_set.scoring_subset(dataset, params.method["examples_per_class"], seed)
 result = prune.cell_masks(
     params.method,
     model,

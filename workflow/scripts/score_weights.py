@@ -2,7 +2,7 @@
 training, on the trained dense net)."""
 
 from pai import storage
-from pai.data import datasets
+from pai.data import scoring_set, tensors
 from pai.jobs import lifecycle
 from pai.models import nets
 from pai.pruning import prune
@@ -13,8 +13,8 @@ model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["cla
 model.load_state_dict(storage.load(snakemake.input.weights))
 subset = None
 if params.method["data"]:
-    dataset = datasets.load_cached(snakemake.input.dataset)
-    subset = datasets.scoring_subset(dataset, params.method["examples_per_class"], seed)
+    dataset = tensors.load_cached(snakemake.input.dataset)
+    subset = scoring_set.scoring_subset(dataset, params.method["examples_per_class"], seed)
 scores = prune.scores(params.method, model, seed=seed, data=subset)
 storage.save(scores, snakemake.output.scores)
 lifecycle.end_job()

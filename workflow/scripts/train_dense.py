@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pai import storage
 from pai.analysis import similarity
-from pai.data import datasets
+from pai.data import tensors
 from pai.jobs import lifecycle, runs
 from pai.models import nets
 from pai.pruning import masks
@@ -14,7 +14,7 @@ from pai.pruning import masks
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
 seed = int(wildcards.seed)
-dataset = datasets.load_cached(snakemake.input.dataset)
+dataset = tensors.load_cached(snakemake.input.dataset)
 model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
 model.load_state_dict(storage.load(snakemake.input.init))
 # The similarity analysis needs more test examples than the net's widest compared layer has

@@ -4,14 +4,14 @@ rewind iteration to the end (open_lth's lottery level r)."""
 from pathlib import Path
 
 from pai import storage
-from pai.data import datasets
+from pai.data import tensors
 from pai.jobs import lifecycle, runs
 from pai.models import nets
 from pai.pruning import ablations
 
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
-dataset = datasets.load_cached(snakemake.input.dataset)
+dataset = tensors.load_cached(snakemake.input.dataset)
 model = nets.build_net(params.arch, dataset.input_shape, dataset.num_classes)
 mask = storage.load(snakemake.input.mask)["unmodified"]
 seed = int(wildcards.seed)

@@ -5,13 +5,13 @@ from pathlib import Path
 
 from pai import storage
 from pai.config import grid
-from pai.data import datasets
+from pai.data import tensors
 from pai.jobs import lifecycle, runs
 from pai.models import nets
 
 lifecycle.start_job(snakemake.log[0], snakemake.threads)
 params, wildcards, output = snakemake.params, snakemake.wildcards, snakemake.output
-dataset = datasets.load_cached(snakemake.input.dataset)
+dataset = tensors.load_cached(snakemake.input.dataset)
 kinds = ("trained", "history", "run")
 paths = {a: {kind: output[grid.file_key(kind, a)] for kind in kinds} for a in params.ablations}
 checkpoints = {a: Path(p["trained"]).with_name("checkpoint.pt") for a, p in paths.items()}

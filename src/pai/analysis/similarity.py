@@ -33,7 +33,7 @@ from torch import nn
 from pai import storage
 from pai.analysis.distances import Run, comparisons
 from pai.config import registry
-from pai.data.datasets import TensorData
+from pai.data.tensors import TensorData
 from pai.models.nets import ArchSettings, build_net, prunable_names
 from pai.training.engine import pick_device
 

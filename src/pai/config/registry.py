@@ -2,9 +2,8 @@
 
 Methods, ablations, architectures, datasets and figures each have one table here. The Snakefile,
 the config check, the library, the plots and the docs all read these tables, and plugins (named in
-the config's ``plugins:``) join them through :mod:`pai.config.catalogue`. A test fails when any other
-file
-holds its own list of these names.
+the config's ``plugins:``) join them through :mod:`pai.config.catalogue`. A test fails when any
+other file holds its own list of these names.
 
 This module imports neither torch nor anything heavy: Snakemake imports it while planning. Code is
 named by reference (``"module:function"``, or ``"path/to/file.py:function"`` for plugins) and

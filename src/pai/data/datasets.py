@@ -1,4 +1,4 @@
-"""Datasets as tensors, loaded once (docs/methods.md, "Data").
+"""The six kinds of dataset source, each loaded once as tensors (docs/methods.md, "Data").
 
 ``mnist`` and ``cifar10`` are fetched file by file with an md5 check (torchvision's published
 checksums), from torchvision's own locations or from a ``mirror`` base URL; torchvision then parses
@@ -15,65 +15,28 @@ pixel, exactly what padding the PIL image before ``ToTensor``/``Normalize`` give
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import http.client
 import logging
 import os
-import shutil
 import tarfile
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import torch
 
-from pai import seeds, storage
+from pai import seeds
 from pai.config import plugins, registry
+from pai.data.download import calculate_md5, fetch_verified, gunzip
+from pai.data.tensors import DataError, TensorData
 from pai.storage import atomic_write
 
 MNIST_MEAN, MNIST_STD = (0.1307,), (0.3081,)
 # ImageNet's channel statistics: open_lth (and so MtM) normalises CIFAR-10 with them too
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-DOWNLOAD_TIMEOUT_S = 60
 log = logging.getLogger("pai.data.datasets")
 # torchvision is imported only where MNIST or CIFAR-10 is read: its import costs seconds, and
 # most pipeline jobs (init, masks, ablations) start a fresh process and never need it.
-
-
-class DataError(RuntimeError):
-    """A dataset could not be fetched, verified or read."""
-
-
-@dataclass(frozen=True)
-class TensorData:
-    """A whole dataset as tensors: images N x C x H x W (normalised float32), labels int64."""
-
-    name: str
-    train_x: torch.Tensor
-    train_y: torch.Tensor
-    test_x: torch.Tensor
-    test_y: torch.Tensor
-    num_classes: int
-    augment: bool = False  # CIFAR-style random crop (pad 4) and horizontal flip during training
-    pad_value: tuple[float, ...] = ()  # per channel: a black pixel after normalisation
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
-
-    def to(self, device: str | torch.device) -> TensorData:
-        return replace(
-            self,
-            train_x=self.train_x.to(device),
-            train_y=self.train_y.to(device),
-            test_x=self.test_x.to(device),
-            test_y=self.test_y.to(device),
-        )
 
 
 def _normalise(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
@@ -84,82 +47,6 @@ def _normalise(images: torch.Tensor, mean: Sequence[float], std: Sequence[float]
 
 def _black_pixel(mean: Sequence[float], std: Sequence[float]) -> tuple[float, ...]:
     return tuple((0.0 - m) / s for m, s in zip(mean, std, strict=True))
-
-
-# ----------------------------------------------------------------------------------- fetching
-
-
-def calculate_md5(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _url(base: str, filename: str) -> str:
-    return base.rstrip("/") + "/" + filename
-
-
-def fetch_verified(bases: Sequence[str], filename: str, md5: str, folder: Path) -> Path:
-    """Make ``folder/filename`` hold the file with checksum ``md5``, downloading if needed.
-
-    A present file with the right checksum is used as is. A present file with a wrong checksum is
-    never used: it is fetched again. Downloads go to a temporary name and are renamed only after
-    the checksum matched, so a transfer cut half way leaves nothing a later run would trust.
-    Tries each base URL in turn; the error names every URL tried and what went wrong.
-    """
-    target = folder / filename
-    if target.is_file():
-        found = calculate_md5(str(target))
-        if found == md5:
-            return target
-        log.warning("%s has md5 %s, expected %s: not used, fetching it again", target, found, md5)
-    problems = []
-    for base in bases:
-        url = _url(base, filename)
-        try:
-            _download_checked(url, target, md5)
-            return target
-        except DataError as err:
-            problems.append(str(err))
-    raise DataError(f"could not fetch {filename}:\n  " + "\n  ".join(problems))
-
-
-def _download_checked(url: str, target: Path, md5: str) -> None:
-    def write(tmp: str) -> None:
-        try:
-            request = urllib.request.Request(url, headers={"User-Agent": "pai"})
-            with (
-                urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response,
-                open(tmp, "wb") as out,
-            ):
-                announced = response.headers.get("Content-Length")
-                shutil.copyfileobj(response, out)
-                received = out.tell()
-        # http.client raises HTTPException subclasses (not OSErrors) for broken responses
-        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
-            raise DataError(f"{url}: download failed ({err})") from err
-        # a server that hangs up mid-transfer gives a short file and no error from urllib
-        if announced is not None and received != int(announced):
-            raise DataError(
-                f"{url}: download failed (transfer cut after {received} of {announced} bytes)"
-            )
-        got = calculate_md5(tmp)
-        if got != md5:
-            raise DataError(
-                f"{url}: checksum mismatch for {target.name} (md5 {got}, expected {md5})"
-            )
-
-    atomic_write(target, write)
-
-
-def _gunzip(source: Path, target: Path) -> None:
-    def write(tmp: str) -> None:
-        with gzip.open(source, "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-
-    atomic_write(target, write)
 
 
 # ----------------------------------------------------------------------------------- datasets
@@ -177,7 +64,7 @@ def load_mnist(root: str | os.PathLike, mirror: str | None = None) -> TensorData
         stamp = raw / (extracted.name + ".md5")
         # re-extract whenever the archive changed (the stamp records which archive it came from)
         if not extracted.is_file() or not stamp.is_file() or stamp.read_text() != md5:
-            _gunzip(archive, extracted)
+            gunzip(archive, extracted)
             atomic_write(stamp, lambda tmp, md5=md5: Path(tmp).write_text(md5))
     try:
         train = torchvision.datasets.MNIST(str(root), train=True, download=False)
@@ -510,74 +397,3 @@ def load(settings: Mapping[str, Any], base: str | Path = ".") -> TensorData:
             base,
         )
     raise ValueError(f"dataset {name!r} has unknown kind {kind!r}")
-
-
-def load_cached(path: str | os.PathLike) -> TensorData:
-    """A dataset from the tensor file download_data wrote: no parsing, no heavy imports."""
-    return from_cache(storage.load(path))
-
-
-def class_balanced_subset(
-    images: torch.Tensor, labels: torch.Tensor, per_class: int, seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``per_class`` examples of every class, as MtM's scoring set (docs/methods.md, "SNIP").
-
-    The set is shuffled with a generator from ``seed`` and the first ``per_class`` examples of each
-    class are kept, in shuffled order. No augmentation.
-    """
-    if per_class < 1:
-        raise ValueError(f"examples per class must be at least 1, got {per_class}")
-    order = torch.randperm(len(labels), generator=seeds.generator(seed, seeds.SCORING_SUBSET))
-    shuffled = labels[order]
-    chosen = []
-    for cls in torch.unique(labels).tolist():
-        positions = (shuffled == cls).nonzero().flatten()
-        if len(positions) < per_class:
-            raise ValueError(
-                f"class {cls} has {len(positions)} training examples, fewer than {per_class}"
-            )
-        chosen.append(positions[:per_class])
-    keep = order[torch.sort(torch.cat(chosen)).values]
-    return images[keep], labels[keep]
-
-
-class ScoringData(NamedTuple):
-    """The class-balanced scoring subset a data-driven method scores on: images N x C x H x W
-    and int64 labels."""
-
-    images: torch.Tensor
-    labels: torch.Tensor
-
-
-def scoring_subset(dataset: TensorData, per_class: int, seed: int) -> ScoringData:
-    """MtM's scoring subset of the training set (:func:`class_balanced_subset`)."""
-    return ScoringData(*class_balanced_subset(dataset.train_x, dataset.train_y, per_class, seed))
-
-
-def manifest(dataset: TensorData) -> dict:
-    """What a dataset holds, for people and checks: name, sizes, input shape, classes."""
-    return {
-        "dataset": dataset.name,
-        "train": len(dataset.train_y),
-        "test": len(dataset.test_y),
-        "input_shape": list(dataset.input_shape),
-        "classes": dataset.num_classes,
-    }
-
-
-def to_cache(dataset: TensorData) -> dict:
-    """A plain dict of tensors and values that ``storage.save``/``storage.load`` round-trip."""
-    return {
-        "name": dataset.name,
-        "train_x": dataset.train_x,
-        "train_y": dataset.train_y,
-        "test_x": dataset.test_x,
-        "test_y": dataset.test_y,
-        "num_classes": dataset.num_classes,
-        "augment": dataset.augment,
-        "pad_value": list(dataset.pad_value),
-    }
-
-
-def from_cache(cached: dict) -> TensorData:
-    return TensorData(**{**cached, "pad_value": tuple(cached["pad_value"])})

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from pai import storage
-from pai.data.datasets import TensorData
+from pai.data.tensors import TensorData
 from pai.pruning import masks
 from pai.training import engine
 from pai.training.cells import train_cell, why_not_packed

@@ -31,7 +31,7 @@ from torch import nn
 
 from pai.config import registry
 from pai.config.plugins import PluginError, load
-from pai.data.datasets import ScoringData
+from pai.data.scoring_set import ScoringData
 from pai.models.nets import prunable_names
 from pai.pruning import lottery
 from pai.pruning.masks import (

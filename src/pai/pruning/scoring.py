@@ -6,7 +6,7 @@ Every score function, built-in or plugin, has one contract:
 
 - ``net`` is a copy of the network that the function may change (put it in train or eval mode,
   cast it, take absolute values); for iterative methods its pruned weights are already zero;
-- ``data`` is the class-balanced scoring subset (:class:`pai.data.datasets.ScoringData`) for
+- ``data`` is the class-balanced scoring subset (:class:`pai.data.scoring_set.ScoringData`) for
 methods that
   ask for data, else ``None``;
 - ``seed`` is the run's seed; ``options`` are the method's settings from the config.
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pai import seeds
-from pai.data.datasets import ScoringData
+from pai.data.scoring_set import ScoringData
 from pai.models.nets import input_shape as net_input_shape
 from pai.models.nets import prunable_names
 

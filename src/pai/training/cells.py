@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pai.data.datasets import TensorData
+from pai.data.tensors import TensorData
 from pai.training import capture, packing
 from pai.training.engine import (
     Buffers,

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pai import seeds, storage
-from pai.data.datasets import TensorData
+from pai.data.tensors import TensorData
 from pai.pruning.masks import check_mask, collapsed_layers
 from pai.training import capture
 from pai.training.optim import SGD

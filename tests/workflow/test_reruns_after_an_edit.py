@@ -81,6 +81,8 @@ REACH_NO_JOB = {
     "training.gpus": "a Slurm resource request, not a result",
     "scoring.grasp_temperature": "GraSP is not in the smoke grid's methods "
     "(tests/unit/test_scoring.py checks the temperature in GraSP's scores)",
+    "scoring.progressive_steps": "FORCE and Iter-SNIP are not in the smoke grid's methods "
+    "(tests/unit/test_progressive_methods.py runs their steps)",
     "plugins.methods": "tests/workflow/test_plugin_grid.py edits plugins",
     "plugins.architectures": "as plugins.methods",
     "plugins.datasets": "as plugins.methods",

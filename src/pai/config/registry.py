@@ -66,6 +66,14 @@ class Method:
     schedule: str = "one_shot"
     rounds: int | None = None  # iterative: rounds when nothing else says
     rounds_setting: str | None = None  # iterative: the scoring: key that overrides ``rounds``
+    # iterative: every round ranks every weight, so a pruned weight may come back (FORCE); its
+    # function then gets the dense net and the current ``mask``. Otherwise a round ranks only
+    # the survivors, on a copy of the net with the pruned weights zeroed (SynFlow, Iter-SNIP).
+    revives: bool = False
+    # iterative: how a step before the last keeps N * density^(t/T) weights: "exact" (rounded,
+    # exactly that many: SynFlow as MtM) or "ties_kept" (de Jorge et al.'s int(), and every
+    # weight tied with the last one kept); the last step keeps exactly round((1 - sparsity) N)
+    step_rule: str = "exact"
     # keyword arguments of the function -> the scoring: config key that gives them
     settings: Mapping[str, str] = field(default_factory=dict)
     start: str = "init"
@@ -243,6 +251,30 @@ METHODS = _by_name(
         schedule="iterative",
         rounds=100,
         rounds_setting="synflow_iterations",
+    ),
+    Method(
+        "itersnip",
+        "pai.pruning.scoring:force_scores",
+        "SNIP recomputed over 60 exponential steps on the survivors (de Jorge et al. 2021)",
+        data=True,
+        schedule="iterative",
+        rounds=60,
+        rounds_setting="progressive_steps",
+        step_rule="ties_kept",
+        settings={"batch_size": "batch_size"},
+    ),
+    Method(
+        "force",
+        "pai.pruning.scoring:force_scores",
+        "|dL/dmask| of the masked net over 60 exponential steps; pruned weights may return "
+        "(FORCE, de Jorge et al. 2021)",
+        data=True,
+        schedule="iterative",
+        rounds=60,
+        rounds_setting="progressive_steps",
+        revives=True,
+        step_rule="ties_kept",
+        settings={"batch_size": "batch_size"},
     ),
     Method(
         "magnitude_trained",

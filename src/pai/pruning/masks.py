@@ -38,13 +38,19 @@ def keep_count(total: int, sparsity: float) -> int:
 
 
 def select(
-    scores: torch.Tensor, count: int, keep: str = "highest", eligible: torch.Tensor | None = None
+    scores: torch.Tensor,
+    count: int,
+    keep: str = "highest",
+    eligible: torch.Tensor | None = None,
+    ties_kept: bool = False,
 ) -> torch.Tensor:
     """Boolean vector marking exactly ``count`` entries of the 1-D ``scores`` to keep.
 
     ``eligible`` (bool) restricts the choice to those entries (iterative pruning ranks only the
     weights still alive). Runs in O(N) with ``kthvalue`` instead of a full sort, which matters for
-    SynFlow's 100 rounds over VGG-16's 14.7 M weights.
+    SynFlow's 100 rounds over VGG-16's 14.7 M weights. ``ties_kept``: every entry tied with the
+    last one kept is kept too, so more than ``count`` may be (de Jorge et al.'s intermediate
+    steps: their code keeps every score at least the count-th largest).
     """
     if keep not in KEEP_ENDS:
         raise ValueError(f"keep must be one of {KEEP_ENDS}, got {keep!r}")
@@ -68,7 +74,7 @@ def select(
             tie_rank = torch.cumsum(ties, 0)  # 1 for the first tie, 2 for the second, ...
         else:
             tie_rank = torch.cumsum(ties.flip(0), 0).flip(0)  # 1 for the last tie
-        chosen = above | (ties & (tie_rank <= missing))
+        chosen = above | (ties if ties_kept else ties & (tie_rank <= missing))
     if positions is None:
         return chosen
     result = torch.zeros(scores.numel(), dtype=torch.bool, device=scores.device)

@@ -8,7 +8,9 @@ the ranking it keeps and its schedule:
   best ``round((1 - sparsity) N)`` weights globally (:func:`pai.pruning.masks.global_mask`);
 - ``iterative``: SynFlow's exponential schedule: ``rounds`` rounds, after round t the mask keeps
   ``round(N density^(t / T))`` weights, each round scoring a copy of the net with the pruned
-  weights zeroed and ranking only the survivors (docs/methods.md, "Iterative pruning");
+  weights zeroed and ranking only the survivors (docs/methods.md, "Iterative pruning"); a
+  method that ``revives`` (FORCE) is given the dense net and the current mask instead, and every
+  weight is ranked again each round;
 - ``lottery``: IMP's rounds of training and pruning (:mod:`pai.pruning.lottery`), the rounds' masks
 made
   by :func:`lottery_masks`.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -133,15 +136,28 @@ def check_scores(
     return checked
 
 
+def _revives(settings: MethodSettings) -> bool:
+    """Whether the method's rounds rank every weight (FORCE), from the registry (built-ins only:
+    its name and version identify it, as its function)."""
+    return not _is_plugin(settings) and registry.METHODS[settings["name"]].revives
+
+
+def _step_rule(settings: MethodSettings) -> str:
+    if _is_plugin(settings):
+        return "exact"
+    return registry.METHODS[settings["name"]].step_rule
+
+
 def _score(
     function: Callable[..., Any],
     settings: MethodSettings,
     net: nn.Module,
     data: ScoringData | None,
     seed: int,
+    **given: Any,
 ) -> Any:
     try:
-        return function(net=net, data=data, seed=seed, **settings.get("options", {}))
+        return function(net=net, data=data, seed=seed, **given, **settings.get("options", {}))
     except TypeError as err:
         if _is_plugin(settings):
             raise PluginError(f"{_where(settings)}: calling it failed: {err}") from err
@@ -192,12 +208,39 @@ def iterative_mask(
     final = keep_count(total, sparsity)
     density = final / total
     alive = flatten(mask, names)
+    revives = _revives(settings)
+    ties_kept = _step_rule(settings) == "ties_kept"
+    if ties_kept:
+        # de Jorge et al.'s own expression and int(): the same counts as their code, bit for bit
+        whole = math.floor
+
+        # of the kept fraction as a person types it (0.1, not 1 - 0.9 = 0.09999999999999998)
+        kept = round(1 - sparsity, 10)
+
+        def at(t: int) -> float:
+            return math.exp(0 - t * (0 - math.log(kept)) / rounds)
+    else:
+        whole = round
+
+        def at(t: int) -> float:
+            return density ** (t / rounds)
+
     for t in range(1, rounds + 1):
         net = copy.deepcopy(model)
-        apply_mask(net, mask)
-        found = check_scores(_score(function, settings, net, data, seed), model, settings)
-        count = final if t == rounds else max(final, round(total * density ** (t / rounds)))
-        alive = select(flatten(found, names), count, keep, eligible=alive)
+        if revives:  # the dense net and the mask: every weight is ranked again
+            found = _score(function, settings, net, data, seed, mask=mask)
+        else:
+            apply_mask(net, mask)
+            found = _score(function, settings, net, data, seed)
+        found = check_scores(found, model, settings)
+        count = final if t == rounds else max(final, whole(total * at(t)))
+        alive = select(
+            flatten(found, names),
+            count,
+            keep,
+            eligible=None if revives else alive,
+            ties_kept=ties_kept and t < rounds,
+        )
         mask = unflatten(alive, like, names)
     return {name: m.cpu() for name, m in mask.items()}
 

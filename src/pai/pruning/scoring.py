@@ -90,6 +90,45 @@ def snip_scores(
     return {name: total / len(data.labels) for name, total in zip(names, totals, strict=True)}
 
 
+def force_scores(
+    net: nn.Module,
+    data: ScoringData | None,
+    seed: int = 0,
+    mask: dict[str, torch.Tensor] | None = None,
+    batch_size: int = SCORING_BATCH_SIZE,
+    train_mode: bool = True,
+) -> dict[str, torch.Tensor]:
+    """FORCE's connection sensitivity: |theta_0 * dL/dtheta| with the gradient taken at the masked
+    net theta_0 * mask, i.e. |dL/dmask| (de Jorge et al. 2021; docs/methods.md, "FORCE").
+
+    ``net`` holds the dense weights theta_0; ``mask`` (None: every weight kept, which is SNIP's
+    score) is the current mask. Every weight is scored, pruned ones included, so FORCE's rounds may
+    bring a pruned weight back. Iter-SNIP is the same score on the net with its pruned weights
+    zeroed and no ``mask``: |theta * dL/dtheta| of the survivors, zero for the pruned. Train mode.
+    """
+    data = _needs(data, "force")
+    net.train(train_mode)
+    names, weights = _prunable(net)
+    dense = [w.detach().clone() for w in weights]
+    if mask is not None:
+        with torch.no_grad():
+            for name, w in zip(names, weights, strict=True):
+                w.mul_(mask[name].to(w.dtype))
+    # the gradient averaged over batches, each batch's mean loss (the authors' average: with one
+    # batch it is that batch's gradient, bit for bit)
+    totals = [torch.zeros_like(w) for w in weights]
+    count = 0
+    for x, y in _batches(data, batch_size):
+        grads = torch.autograd.grad(F.cross_entropy(net(x), y), weights)
+        for total, g in zip(totals, grads, strict=True):
+            total += g
+        count += 1
+    return {
+        name: (w0 * (total / count)).abs()
+        for name, w0, total in zip(names, dense, totals, strict=True)
+    }
+
+
 def grasp_scores(
     net: nn.Module,
     data: ScoringData | None,

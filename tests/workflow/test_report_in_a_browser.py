@@ -62,6 +62,19 @@ def _open(driver, report: Path, size: tuple[int, int]) -> None:
     raise AssertionError("the report drew no landing page within 10 s")
 
 
+def _find(driver, xpath: str, seconds: float = 10.0):
+    """The element at ``xpath`` once the report has drawn it: a click only starts the drawing
+    of the page it opens (a CI run looked for a row before it was there)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(
+        expected_conditions.element_to_be_clickable((By.XPATH, xpath)),
+        f"nothing clickable at {xpath} within {seconds} s",
+    )
+
+
 def _box(driver, script: str):
     return driver.execute_script(
         f"const e = {script}; if (!e) return null; const r = e.getBoundingClientRect();"
@@ -124,7 +137,6 @@ def _report_data(report: Path, name: str) -> dict:
 
 
 def test_every_figure_and_table_of_each_paper_opens_in_the_page(report, browser):
-    from selenium.webdriver.common.by import By
 
     categories = _report_data(report, "categories")
     results = _report_data(report, "results")
@@ -138,14 +150,13 @@ def test_every_figure_and_table_of_each_paper_opens_in_the_page(report, browser)
     assert any(path.endswith(".html") for path in filed)  # the tables
     for path, paper in filed.items():
         _open(browser, report, SIZES[0])
-        browser.find_element(By.XPATH, f"//span[normalize-space(text())={paper!r}]").click()
+        _find(browser, f"//span[normalize-space(text())={paper!r}]").click()
         # a paper's page lists its results by what they show (their labels), not by file name
         shown_as = results[path]["labels"]["result"]
-        eye = browser.find_element(
-            By.XPATH, f"//td[normalize-space(text())={shown_as!r}]/following-sibling::td"
+        _find(
+            browser, f"//td[normalize-space(text())={shown_as!r}]/following-sibling::td"
             "//a[@iconname='eye']",
-        )  # fmt: skip
-        eye.click()
+        ).click()  # fmt: skip
         # a figure opens as an image, a table as a page of its own (an iframe) holding a table
         assert _opened(browser, Path(path).name), f"{path} does not open under {paper!r}"
 
@@ -153,17 +164,16 @@ def test_every_figure_and_table_of_each_paper_opens_in_the_page(report, browser)
 def test_a_figure_is_shown_as_wide_as_its_labels_were_sized_for(report, browser):
     """plots.REPORT_FIGURE_PX, which the figures' font sizes assume, is the width the report
     gives an opened figure in a 1400 px window (the results menu beside it held narrow)."""
-    from selenium.webdriver.common.by import By
 
     results = _report_data(report, "results")
     path = "results/figures/ablations.png"
     paper = registry.FIGURES["ablations"].paper
     browser.set_window_rect(width=1400, height=1000)
     _open(browser, report, (1400, 1000))
-    browser.find_element(By.XPATH, f"//span[normalize-space(text())={paper!r}]").click()
+    _find(browser, f"//span[normalize-space(text())={paper!r}]").click()
     shown_as = results[path]["labels"]["result"]
-    browser.find_element(
-        By.XPATH, f"//td[normalize-space(text())={shown_as!r}]/following-sibling::td"
+    _find(
+        browser, f"//td[normalize-space(text())={shown_as!r}]/following-sibling::td"
         "//a[@iconname='eye']",
     ).click()  # fmt: skip
     assert _opened(browser, Path(path).name)

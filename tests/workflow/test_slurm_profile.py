@@ -113,9 +113,14 @@ def test_dense_training_goes_to_the_gpu_for_a_quarter_of_the_time(workdir):
 
 def test_the_default_workflow_profile_sets_no_resources():
     # profiles/default/ is loaded as the workflow profile by every run: a resource or executor key
-    # there would replace the Slurm profile's; it may set the report's stylesheet alone
+    # there would replace the Slurm profile's; it may set what every run shares alone: the
+    # report's stylesheet and what reruns a finished job (never "code": a moved import would
+    # relaunch the grid)
     settings = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())
-    assert settings == {"report-stylesheet": "workflow/report/report.css"}
+    assert settings == {
+        "report-stylesheet": "workflow/report/report.css",
+        "rerun-triggers": ["mtime", "params", "input", "software-env"],
+    }
     assert (REPO / settings["report-stylesheet"]).is_file()
 
 

@@ -1,9 +1,13 @@
-"""Time of the expensive scoring methods on the paper's convolutional nets (CPU by default).
+"""Time of each data-driven and iterative method's masks on the paper's nets, as the pipeline makes
+them (one cell's unmodified mask at sparsity 0.9), against SNIP's in the same run.
 
-    python benchmarks/scoring_speed.py [--threads 2]
+    python benchmarks/scoring_speed.py [--threads 1] [--nets lenet300 resnet20 vgg16]
 
-SynFlow: 100 rounds on ResNet-20 and VGG-16 (float64, one all-ones image per round, global O(N)
-selection each round); SNIP and GraSP: 100 class-balanced CIFAR-shaped images (10 per class).
+LeNet-300-100 on MNIST-shaped (1x28x28) images, ResNet-20 and VGG-16 on CIFAR-shaped (3x32x32)
+ones; the scoring subset is MtM's, 10 images per class. SynFlow: 100 rounds (float64, one all-ones
+image a round); FORCE and Iter-SNIP: 60 steps, each a forward and backward pass over the subset;
+ProsPr: 3 SGD steps unrolled, second order; NTK-SAP: 20 rounds, each two forward passes on 100
+Gaussian inputs and a backward pass.
 """
 
 from __future__ import annotations
@@ -13,36 +17,42 @@ import time
 
 import torch
 
+from pai.config import registry
 from pai.data import datasets, scoring_set
 from pai.models import nets
-from pai.pruning import masks, scoring
+from pai.pruning import prune
 
-
-def timed(label: str, fn) -> None:
-    began = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - began
-    extra = f"  density {masks.density(result):.4f}" if "mask" in label else ""
-    print(f"  {label:<34} {seconds:7.2f} s{extra}")
+SHAPES = {"lenet300": (1, 28, 28), "resnet20": (3, 32, 32), "vgg16": (3, 32, 32)}
+# every built-in method at initialization that scores on data or in rounds (SNIP first: the
+# baseline); random and magnitude cost nothing, the benchmarks are pruned after training
+METHODS = [
+    m.name
+    for m in registry.METHODS.values()
+    if m.start == "init" and m.group == "pai" and (m.data or not m.one_shot)
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--nets", nargs="+", default=list(SHAPES), choices=list(SHAPES))
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    shape = (3, 32, 32)
-    d = datasets.make_synthetic(shape, 10, n_train=500, n_test=10)
-    x, y = scoring_set.class_balanced_subset(d.train_x, d.train_y, 10, seed=0)
-    print(f"torch {torch.__version__}, threads {args.threads}, 100 scoring images")
-    for net in ("resnet20", "vgg16"):
+    print(f"torch {torch.__version__}, {args.threads} thread(s), sparsity 0.9, 100 scoring images")
+    for net in args.nets:
+        shape = SHAPES[net]
+        d = datasets.make_synthetic(shape, 10, n_train=500, n_test=10, seed=0)
+        data = scoring_set.scoring_subset(d, 10, seed=0)
         model = nets.build_net(net, shape, 10, seed=0)
         print(net)
-        timed(
-            "synflow mask, 100 rounds, s=0.9", lambda m=model: scoring.synflow_mask(m, 0.9, shape)
-        )
-        timed("snip scores", lambda m=model: scoring.snip_scores(m, x, y))
-        timed("grasp scores", lambda m=model: scoring.grasp_scores(m, x, y))
+        baseline = None
+        for method in METHODS:
+            settings = prune.method_settings(method)
+            began = time.perf_counter()
+            prune.cell_masks(settings, model, 0.9, seed=0, data=data, rankings=["unmodified"])
+            seconds = time.perf_counter() - began
+            baseline = baseline or seconds
+            print(f"  {method:<10} {seconds:8.2f} s   {seconds / baseline:7.1f} x SNIP")
 
 
 if __name__ == "__main__":

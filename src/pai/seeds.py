@@ -21,6 +21,7 @@ DATA_ORDER = "data_order"
 AUGMENT = "augment"
 DATA_SPLIT = "data_split"
 SYNTHETIC_DATA = "synthetic_data"
+NTKSAP = "ntksap_draws"
 
 
 def derive_seed(seed: int, purpose: str) -> int:

@@ -11,6 +11,7 @@ import matplotlib.pyplot
 import pandas as pd
 import pytest
 
+from pai.config import registry
 from pai.reporting import plots, tables
 
 
@@ -259,6 +260,21 @@ def test_one_colour_per_method_in_every_figure_and_groups_apart():
     grey = matplotlib.colors.to_rgb(plots.PALETTE["lottery"])
     assert grey[0] == grey[1] == grey[2]  # benchmarks in greys
     assert plots.GROUPS["mine"] == "plugin"
+
+
+def test_no_method_but_the_benchmarks_is_drawn_in_grey():
+    # every built-in method at once: the nine at initialization take tab10's colours but its
+    # grey, which would read as one of MtM's benchmarks
+    plots.style({}, list(registry.METHODS))
+    try:
+        for method, group in plots.GROUPS.items():
+            red, green, blue = plots.PALETTE[method]
+            looks_grey = red == green == blue
+            assert looks_grey == (group in ("benchmark", "random")), method
+        coloured = [plots.PALETTE[m] for m, g in plots.GROUPS.items() if g == "pai"]
+        assert len(set(coloured)) == len(coloured) == 9
+    finally:
+        plots.style({})
 
 
 def test_each_ablation_is_drawn_in_its_own_line_style():

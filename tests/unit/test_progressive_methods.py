@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from mask_agreement import agreement, layer_names
 from torch import nn
 
 from pai.data import datasets, scoring_set
@@ -179,20 +180,9 @@ def compare_with_the_authors(name, arch, d, sparsity, steps):
     # the kept fraction as their command line gives it (--pruning_factor 0.1, not 1 - 0.9)
     fraction = round(1 - sparsity, 10)
     theirs = _their_loop(model, data.images, data.labels, fraction, steps, name == "force")
-    # theirs are in the order of net.modules(), ours by weight name
-    names = [
-        f"{n}.weight" for n, m in model.named_modules() if isinstance(m, nn.Conv2d | nn.Linear)
-    ]
-    assert sorted(names) == sorted(ours)
-    a = masks.flatten(ours, names)
-    b = torch.cat([m.flatten() for m in theirs]).bool()
-    jaccard = int((a & b).sum()) / int((a | b).sum())
-    gap = max(
-        abs(ours[n].float().mean().item() - m.mean().item())
-        for n, m in zip(names, theirs, strict=True)
-    )
-    total = a.numel()
-    return jaccard, gap, int((a ^ b).sum()), abs(round(total * fraction) - int(total * fraction))
+    jaccard, gap, differing = agreement(ours, theirs, layer_names(model))
+    total = sum(m.numel() for m in ours.values())
+    return jaccard, gap, differing, abs(round(total * fraction) - int(total * fraction))
 
 
 @pytest.mark.parametrize(

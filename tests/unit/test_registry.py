@@ -9,6 +9,7 @@ list other names, or some rule file, script or module hard-codes a list of names
 
 import dataclasses
 import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def test_every_reference_resolves():
         assert callable(_resolve(method.function)), method.name
         assert method.keep in registry.KEEP_ENDS and method.schedule in registry.SCHEDULES
         assert method.start in registry.STARTS and method.group in registry.METHOD_GROUPS
+        assert method.step_rule in registry.STEP_RULES, method.name
+        # what a round can pass, and only to a function that takes it
+        parameters = inspect.signature(_resolve(method.function)).parameters
+        assert set(method.round_arguments) <= {"mask", "step"} & set(parameters), method.name
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+        assert takes_any or set(method.settings) <= set(parameters), method.name
     for arch in registry.ARCHITECTURES.values():
         assert callable(_resolve(arch.builder)), arch.name
         assert set(arch.defaults) >= set(registry.TRAINING_KEYS), arch.name
@@ -120,8 +127,9 @@ def test_config_comments_list_the_registry():
     for kind, table in (("arch", registry.ARCHITECTURES), ("dataset", registry.DATASETS)):
         line = re.search(rf"^\s+{kind}: \w+\s+# (.*)$", text, re.MULTILINE).group(1)
         assert line.split(" | ") == [*table, "a plugin's"], kind
-    methods = re.search(r"^  # (random \| .*)$", text, re.MULTILINE).group(1)
-    assert methods.split(" | ") == list(registry.METHODS)
+    # the methods' comment may run on over several comment lines, up to its "(docs/...)"
+    methods = re.search(r"^  # (random \| [^(]*) \(", text, re.MULTILINE).group(1)
+    assert re.split(r"\s*\|\s*(?:#\s*)?", methods) == list(registry.METHODS)
     ablations = re.search(r"^  # (unmodified \| .*) \(", text, re.MULTILINE).group(1)
     assert ablations.split(" | ") == list(registry.ABLATIONS)
 

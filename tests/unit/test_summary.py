@@ -81,3 +81,26 @@ def test_a_grid_without_the_tests_gives_no_sentences():
     assert summary.singh_liu_sentences(pd.DataFrame(columns=["role"])) == ""
     assert summary.mtm_sentences(pd.DataFrame()) == ""
     assert summary.verdict_counts(pd.DataFrame()).empty
+
+
+def test_each_method_gets_its_own_line_of_checks():
+    no_worse = "shuffle no worse than unmodified (margin 0.5 points)"
+    effects = _effects(
+        [
+            ["n", "ntksap", 0.5, "init", "shuffle", "no worse", no_worse, 2, "", stats.PAIRED_T,
+             0.0, stats.SHOWN],
+            ["n", "ntksap", 0.9, "init", "shuffle", "no worse", no_worse, 2, "", stats.PAIRED_T,
+             0.0, stats.NOT_SHOWN],
+            ["n", "snip", 0.5, "init", "shuffle", "no worse", no_worse, 2, "", stats.PAIRED_T,
+             0.0, stats.NOT_SHOWN],
+            ["n", "random", 0.5, "reference", "shuffle", "descriptive", "shuffle: no claim", 2,
+             "", "none", float("nan"), stats.DESCRIBED],
+        ]
+    ).assign(difference=[0.01, -0.03, -0.002, 0.004])  # fmt: skip
+    checks = summary.method_checks(effects)
+    assert checks[["method", "shuffle"]].values.tolist() == [
+        ["random", "no claim; +0.4 points"],
+        ["snip", "no worse: 0 of 1 shown; -0.2 points"],
+        ["ntksap", "no worse: 1 of 2 shown; -1.0 points"],
+    ]
+    assert checks["tested as"].tolist()[1:] == ["pruned at initialization"] * 2

@@ -83,6 +83,14 @@ REACH_NO_JOB = {
     "(tests/unit/test_scoring.py checks the temperature in GraSP's scores)",
     "scoring.progressive_steps": "FORCE and Iter-SNIP are not in the smoke grid's methods "
     "(tests/unit/test_progressive_methods.py runs their steps)",
+    "scoring.prospr_steps": "ProsPr is not in the smoke grid's methods "
+    "(tests/unit/test_mask_gradients.py checks its steps against finite differences)",
+    "scoring.prospr_lr": "as scoring.prospr_steps",
+    "scoring.prospr_momentum": "as scoring.prospr_steps",
+    "scoring.ntksap_iterations": "NTK-SAP is not in the smoke grid's methods "
+    "(tests/unit/test_mask_gradients.py runs its rounds)",
+    "scoring.ntksap_samples": "as scoring.ntksap_iterations",
+    "scoring.ntksap_epsilon": "as scoring.ntksap_iterations",
     "plugins.methods": "tests/workflow/test_plugin_grid.py edits plugins",
     "plugins.architectures": "as plugins.methods",
     "plugins.datasets": "as plugins.methods",

@@ -22,6 +22,8 @@ KEEP_ENDS = ("highest", "lowest")
 # ranking only the survivors (SynFlow); or IMP's rounds of training and pruning
 # (pai.pruning.lottery)
 SCHEDULES = ("one_shot", "iterative", "lottery")
+# how an iterative method's steps before the last count the weights they keep (Method.step_rule)
+STEP_RULES = ("exact", "ties_kept", "ties_pruned")
 # which weights a method scores and its runs start from: the init, the trained dense net
 # (pruning after training), or the dense run's rewind point (lottery-ticket rewinding)
 STARTS = ("init", "trained", "rewind")
@@ -67,12 +69,17 @@ class Method:
     rounds: int | None = None  # iterative: rounds when nothing else says
     rounds_setting: str | None = None  # iterative: the scoring: key that overrides ``rounds``
     # iterative: every round ranks every weight, so a pruned weight may come back (FORCE); its
-    # function then gets the dense net and the current ``mask``. Otherwise a round ranks only
-    # the survivors, on a copy of the net with the pruned weights zeroed (SynFlow, Iter-SNIP).
+    # function then gets the dense net. Otherwise a round ranks only the survivors, on a copy of
+    # the net with the pruned weights zeroed (SynFlow, Iter-SNIP, NTK-SAP).
     revives: bool = False
+    # iterative: what each round passes its function beside the net: "mask" (the current mask)
+    # and "step" (the round, 1 to T, for a function that draws anew each round)
+    round_arguments: tuple[str, ...] = ()
     # iterative: how a step before the last keeps N * density^(t/T) weights: "exact" (rounded,
-    # exactly that many: SynFlow as MtM) or "ties_kept" (de Jorge et al.'s int(), and every
-    # weight tied with the last one kept); the last step keeps exactly round((1 - sparsity) N)
+    # exactly that many: SynFlow as MtM), "ties_kept" (de Jorge et al.'s int(), and every
+    # weight tied with the last one kept) or "ties_pruned" (Tanaka et al.'s loop, which NTK-SAP's
+    # code shares: int((1 - density^(t/T)) N) pruned, and every weight tied with the last one
+    # pruned); the last step keeps exactly round((1 - sparsity) N)
     step_rule: str = "exact"
     # keyword arguments of the function -> the scoring: config key that gives them
     settings: Mapping[str, str] = field(default_factory=dict)
@@ -273,8 +280,33 @@ METHODS = _by_name(
         rounds=60,
         rounds_setting="progressive_steps",
         revives=True,
+        round_arguments=("mask",),
         step_rule="ties_kept",
         settings={"batch_size": "batch_size"},
+    ),
+    Method(
+        "prospr",
+        "pai.pruning.mask_gradients:prospr_scores",
+        "|dL/dmask| after 3 unrolled SGD steps from the masked init, one shot "
+        "(ProsPr, Alizadeh et al. 2022)",
+        data=True,
+        settings={"steps": "prospr_steps", "lr": "prospr_lr", "momentum": "prospr_momentum"},
+    ),
+    Method(
+        "ntksap",
+        "pai.pruning.mask_gradients:ntksap_scores",
+        "data-free |dmask| of the output's change under a weight perturbation, fresh weights "
+        "and Gaussian inputs each draw, 20 exponential rounds (NTK-SAP, Wang et al. 2023)",
+        schedule="iterative",
+        rounds=20,
+        rounds_setting="ntksap_iterations",
+        round_arguments=("mask", "step"),
+        step_rule="ties_pruned",
+        settings={
+            "samples": "ntksap_samples",
+            "epsilon": "ntksap_epsilon",
+            "examples_per_class": "examples_per_class",
+        },
     ),
     Method(
         "magnitude_trained",

@@ -18,6 +18,8 @@ from pai.models.nets import prunable_names
 
 Mask = dict[str, torch.Tensor]
 KEEP_ENDS = ("highest", "lowest")
+# what select does with the entries tied with the last one kept
+TIES = ("split", "kept", "dropped")
 
 
 class MaskError(ValueError):
@@ -42,15 +44,16 @@ def select(
     count: int,
     keep: str = "highest",
     eligible: torch.Tensor | None = None,
-    ties_kept: bool = False,
+    ties: str = "split",
 ) -> torch.Tensor:
     """Boolean vector marking exactly ``count`` entries of the 1-D ``scores`` to keep.
 
     ``eligible`` (bool) restricts the choice to those entries (iterative pruning ranks only the
     weights still alive). Runs in O(N) with ``kthvalue`` instead of a full sort, which matters for
-    SynFlow's 100 rounds over VGG-16's 14.7 M weights. ``ties_kept``: every entry tied with the
-    last one kept is kept too, so more than ``count`` may be (de Jorge et al.'s intermediate
-    steps: their code keeps every score at least the count-th largest).
+    SynFlow's 100 rounds over VGG-16's 14.7 M weights. ``ties``: the entries tied with the last one
+    kept are "split" (as many kept as make ``count``), all "kept" (so more than ``count`` may be:
+    de Jorge et al.'s intermediate steps keep every score at least the count-th largest) or all
+    "dropped" (fewer: Tanaka et al.'s loop, NTK-SAP's, prunes every score at most the threshold).
     """
     if keep not in KEEP_ENDS:
         raise ValueError(f"keep must be one of {KEEP_ENDS}, got {keep!r}")
@@ -60,21 +63,29 @@ def select(
         raise ValueError("scores contain NaN; a ranking of them would be meaningless")
     positions = eligible.nonzero().flatten() if eligible is not None else None
     pool = scores[positions] if positions is not None else scores
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
     if not 0 <= count <= pool.numel():
         raise ValueError(f"cannot keep {count} of {pool.numel()} weights")
     chosen = torch.zeros(pool.numel(), dtype=torch.bool, device=scores.device)
-    if count > 0:
+    if ties == "dropped" and count < pool.numel():
+        # keep what ranks above the last one pruned: its ties are pruned with it
+        ranked = pool if keep == "highest" else -pool
+        chosen = ranked > torch.kthvalue(ranked, pool.numel() - count).values
+    elif ties == "dropped":
+        chosen[:] = True
+    elif count > 0:
         # view "lowest" as "highest of the negated scores", ties then taken from the far end
         ranked = pool if keep == "highest" else -pool
         threshold = torch.kthvalue(ranked, pool.numel() - count + 1).values
         above = ranked > threshold
-        ties = ranked == threshold
+        tied = ranked == threshold
         missing = count - int(above.sum())
         if keep == "highest":
-            tie_rank = torch.cumsum(ties, 0)  # 1 for the first tie, 2 for the second, ...
+            tie_rank = torch.cumsum(tied, 0)  # 1 for the first tie, 2 for the second, ...
         else:
-            tie_rank = torch.cumsum(ties.flip(0), 0).flip(0)  # 1 for the last tie
-        chosen = above | (ties if ties_kept else ties & (tie_rank <= missing))
+            tie_rank = torch.cumsum(tied.flip(0), 0).flip(0)  # 1 for the last tie
+        chosen = above | (tied if ties == "kept" else tied & (tie_rank <= missing))
     if positions is None:
         return chosen
     result = torch.zeros(scores.numel(), dtype=torch.bool, device=scores.device)

@@ -9,8 +9,8 @@ the ranking it keeps and its schedule:
 - ``iterative``: SynFlow's exponential schedule: ``rounds`` rounds, after round t the mask keeps
   ``round(N density^(t / T))`` weights, each round scoring a copy of the net with the pruned
   weights zeroed and ranking only the survivors (docs/methods.md, "Iterative pruning"); a
-  method that ``revives`` (FORCE) is given the dense net and the current mask instead, and every
-  weight is ranked again each round;
+  method that ``revives`` (FORCE) is given the dense net instead, and every weight is ranked
+  again each round; a method's ``round_arguments`` add the current mask and the round number;
 - ``lottery``: IMP's rounds of training and pruning (:mod:`pai.pruning.lottery`), the rounds' masks
 made
   by :func:`lottery_masks`.
@@ -142,6 +142,11 @@ def _revives(settings: MethodSettings) -> bool:
     return not _is_plugin(settings) and registry.METHODS[settings["name"]].revives
 
 
+def _round_arguments(settings: MethodSettings) -> tuple[str, ...]:
+    """What each round passes a built-in's function beside the net (registry)."""
+    return () if _is_plugin(settings) else registry.METHODS[settings["name"]].round_arguments
+
+
 def _step_rule(settings: MethodSettings) -> str:
     if _is_plugin(settings):
         return "exact"
@@ -184,6 +189,24 @@ def scores(
     return check_scores(found, model, settings)
 
 
+def _steps(
+    rule: str, total: int, final: int, sparsity: float, rounds: int
+) -> tuple[Callable[[int], int], str]:
+    """How many weights step t < T keeps, and what becomes of the weights tied with the last one
+    kept (masks.select's ``ties``), by the method's ``step_rule`` (registry)."""
+    if rule == "exact":  # round(N density^(t/T)), exactly (SynFlow as MtM)
+        return lambda t: round(total * (final / total) ** (t / rounds)), "split"
+    # the authors' own expressions and int(), for the same counts as their code, bit for bit, of
+    # the kept fraction as a person types it (0.1, not 1 - 0.9 = 0.09999999999999998)
+    kept = round(1 - sparsity, 10)
+    if rule == "ties_kept":  # de Jorge et al.: int(N f^(t/T)) and every weight tied with the last
+        return lambda t: math.floor(total * math.exp(0 - t * (0 - math.log(kept)) / rounds)), "kept"
+    if rule == "ties_pruned":  # Tanaka et al.'s loop (NTK-SAP): prune int((1 - f^(t/T)) N) and
+        # every weight tied with the last one pruned
+        return lambda t: total - math.floor((1.0 - kept ** (t / rounds)) * total), "dropped"
+    raise ValueError(f"unknown step rule {rule!r}; known: {registry.STEP_RULES}")
+
+
 def iterative_mask(
     settings: MethodSettings,
     model: nn.Module,
@@ -206,41 +229,28 @@ def iterative_mask(
     mask = ones_mask(model)
     total = sum(m.numel() for m in mask.values())
     final = keep_count(total, sparsity)
-    density = final / total
     alive = flatten(mask, names)
     revives = _revives(settings)
-    ties_kept = _step_rule(settings) == "ties_kept"
-    if ties_kept:
-        # de Jorge et al.'s own expression and int(): the same counts as their code, bit for bit
-        whole = math.floor
-
-        # of the kept fraction as a person types it (0.1, not 1 - 0.9 = 0.09999999999999998)
-        kept = round(1 - sparsity, 10)
-
-        def at(t: int) -> float:
-            return math.exp(0 - t * (0 - math.log(kept)) / rounds)
-    else:
-        whole = round
-
-        def at(t: int) -> float:
-            return density ** (t / rounds)
-
+    passes = _round_arguments(settings)
+    step_count, ties = _steps(_step_rule(settings), total, final, sparsity, rounds)
     for t in range(1, rounds + 1):
         net = copy.deepcopy(model)
-        if revives:  # the dense net and the mask: every weight is ranked again
-            found = _score(function, settings, net, data, seed, mask=mask)
-        else:
+        if not revives:  # revives: the dense net, and every weight is ranked again
             apply_mask(net, mask)
-            found = _score(function, settings, net, data, seed)
+        given = {"mask": mask, "step": t}
+        found = _score(function, settings, net, data, seed, **{k: given[k] for k in passes})
         found = check_scores(found, model, settings)
-        count = final if t == rounds else max(final, whole(total * at(t)))
-        alive = select(
-            flatten(found, names),
-            count,
-            keep,
-            eligible=None if revives else alive,
-            ties_kept=ties_kept and t < rounds,
-        )
+        flat, eligible = flatten(found, names), None if revives else alive
+        if t == rounds:  # exactly the asked count, as every mask of the pipeline
+            alive = select(flat, final, keep, eligible=eligible)
+        else:
+            count = max(final, step_count(t))
+            # the authors' ties, where they apply: their loops never rank the other end, and a
+            # step may not drop the ties below what the last step keeps
+            chosen = select(flat, count, keep, eligible=eligible, ties="split" if invert else ties)
+            if int(chosen.sum()) < final:
+                chosen = select(flat, count, keep, eligible=eligible)
+            alive = chosen
         mask = unflatten(alive, like, names)
     return {name: m.cpu() for name, m in mask.items()}
 

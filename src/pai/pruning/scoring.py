@@ -34,7 +34,7 @@ SCORING_BATCH_SIZE = 128
 GRASP_TEMPERATURE = 200.0
 
 
-def _prunable(net: nn.Module) -> tuple[list[str], list[nn.Parameter]]:
+def prunable_weights(net: nn.Module) -> tuple[list[str], list[nn.Parameter]]:
     params = dict(net.named_parameters())
     names = prunable_names(net)
     return names, [params[name] for name in names]
@@ -45,7 +45,7 @@ def _batches(data: ScoringData, batch_size: int):
         yield data.images[start : start + batch_size], data.labels[start : start + batch_size]
 
 
-def _needs(data: ScoringData | None, method: str) -> ScoringData:
+def needs_data(data: ScoringData | None, method: str) -> ScoringData:
     if data is None:
         raise ValueError(f"{method} scores on the scoring subset: pass data=ScoringData(...)")
     return data
@@ -56,7 +56,7 @@ def random_scores(
 ) -> dict[str, torch.Tensor]:
     """U(0, 1) per weight from one seeded generator, layers in registration order."""
     gen = seeds.generator(seed, seeds.RANDOM_SCORES)
-    names, weights = _prunable(net)
+    names, weights = prunable_weights(net)
     return {
         name: torch.rand(w.shape, generator=gen) for name, w in zip(names, weights, strict=True)
     }
@@ -66,7 +66,7 @@ def magnitude_scores(
     net: nn.Module, data: ScoringData | None = None, seed: int = 0
 ) -> dict[str, torch.Tensor]:
     """|theta|. magnitude_trained: the same function on the trained dense net's weights."""
-    names, weights = _prunable(net)
+    names, weights = prunable_weights(net)
     return {name: w.detach().abs().clone() for name, w in zip(names, weights, strict=True)}
 
 
@@ -78,9 +78,9 @@ def snip_scores(
     train_mode: bool = True,
 ) -> dict[str, torch.Tensor]:
     """|theta * dL/dtheta| averaged over examples (MtM: train mode, mean CE per batch)."""
-    data = _needs(data, "snip")
+    data = needs_data(data, "snip")
     net.train(train_mode)
-    names, weights = _prunable(net)
+    names, weights = prunable_weights(net)
     totals = [torch.zeros_like(w) for w in weights]
     for x, y in _batches(data, batch_size):
         loss = F.cross_entropy(net(x), y)
@@ -106,9 +106,9 @@ def force_scores(
     bring a pruned weight back. Iter-SNIP is the same score on the net with its pruned weights
     zeroed and no ``mask``: |theta * dL/dtheta| of the survivors, zero for the pruned. Train mode.
     """
-    data = _needs(data, "force")
+    data = needs_data(data, "force")
     net.train(train_mode)
-    names, weights = _prunable(net)
+    names, weights = prunable_weights(net)
     dense = [w.detach().clone() for w in weights]
     if mask is not None:
         with torch.no_grad():
@@ -143,9 +143,9 @@ def grasp_scores(
     the gradient of z = g . grad is Hg. Logits are divided by ``temperature``. Batch scores are
     averaged weighted by batch size.
     """
-    data = _needs(data, "grasp")
+    data = needs_data(data, "grasp")
     net.train(train_mode)
-    names, weights = _prunable(net)
+    names, weights = prunable_weights(net)
     totals = [torch.zeros_like(w) for w in weights]
     for x, y in _batches(data, batch_size):
         loss = F.cross_entropy(net(x) / temperature, y)
@@ -184,7 +184,7 @@ def synflow_scores(
     with torch.no_grad():
         for p in net.parameters():
             p.abs_()
-    names, weights = _prunable(net)
+    names, weights = prunable_weights(net)
     shape = tuple(input_shape) if input_shape is not None else net_input_shape(net)
     first = next(net.parameters())
     ones = torch.ones((1, *shape), dtype=first.dtype, device=first.device)

@@ -79,6 +79,7 @@ PALETTE: dict[str, tuple] = {}
 MARKERS: dict[str, str] = {}
 GROUPS: dict[str, str] = {}
 BENCHMARK_LOOKS = [("#555555", "D"), ("#9a9a9a", "^"), ("#bdbdbd", "v"), ("#d5d5d5", "P")]
+TAB10_GREY = 7
 # MtM's axis is ticked at the sparsities that were run, at most this many
 MOST_TICKS = 8
 REMAINING = "weights remaining (%)"
@@ -93,7 +94,8 @@ def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) 
     for name in METHOD_ORDER:
         known = registry.METHODS.get(name)
         GROUPS[name] = (groups or {}).get(name) or (known.group if known else "plugin")
-    coloured = iter(sns.color_palette("tab10"))
+    # tab10 without its grey: grey is the benchmarks' (BENCHMARK_LOOKS), nine colours left
+    coloured = iter(c for i, c in enumerate(sns.color_palette("tab10")) if i != TAB10_GREY)
     benchmarks = iter(BENCHMARK_LOOKS)
     PALETTE.clear()
     MARKERS.clear()

@@ -241,6 +241,7 @@ def _their_ntksap(original, density, rounds, samples, epsilon, seed, examples):
         for layer in (m, mm):
             layer.forward = types.MethodType(_their_masked_forward, layer)
     masked = [(m.weight_mask, m.weight) for m, _ in pairs]
+    prunable = set(layer_names(model))
     shape = nets.input_shape(original)
     model.train()
     for epoch in range(rounds):
@@ -269,9 +270,7 @@ def _their_ntksap(original, density, rounds, samples, epsilon, seed, examples):
                 # which their init sets to constants (0, 1); ours draws them, so they follow
                 for (n, p), (_, q) in zip(model.named_parameters(), model_mod.named_parameters(),
                                           strict=True):  # fmt: skip
-                    if not n.endswith("weight") or not hasattr(
-                        dict(model.named_modules())[n.rsplit(".", 1)[0]], "weight_mask"
-                    ):
+                    if n not in prunable:
                         q.data = p.data.clone()
             for module, module_mod in zip(model.modules(), model_mod.modules(), strict=True):
                 if isinstance(module, nn.BatchNorm2d):

@@ -105,15 +105,14 @@ def ntksap_scores(
     train-mode pass (momentum 1), then both outputs are taken in eval mode. ``step`` (the round of
     the iterative schedule) picks the round's draws, so every round draws anew.
     """
-    names, _ = prunable_weights(net)
+    names, weights = prunable_weights(net)
     shape = tuple(input_shape) if input_shape is not None else nets.input_shape(net)
     inputs = examples_per_class * _classes(net, shape)
     gen = seeds.generator(seed, f"{seeds.NTKSAP}/{step}")
     for module in net.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
             module.momentum = 1.0
-    params = dict(net.named_parameters())
-    c = _mask_leaves(names, [params[name] for name in names], mask)
+    c = _mask_leaves(names, weights, mask)
     totals = {name: torch.zeros_like(leaf) for name, leaf in c.items()}
     for _ in range(samples):
         nets.init_weights(net, gen)  # resets BN's running statistics too

@@ -136,21 +136,13 @@ def check_scores(
     return checked
 
 
-def _revives(settings: MethodSettings) -> bool:
-    """Whether the method's rounds rank every weight (FORCE), from the registry (built-ins only:
-    its name and version identify it, as its function)."""
-    return not _is_plugin(settings) and registry.METHODS[settings["name"]].revives
-
-
-def _round_arguments(settings: MethodSettings) -> tuple[str, ...]:
-    """What each round passes a built-in's function beside the net (registry)."""
-    return () if _is_plugin(settings) else registry.METHODS[settings["name"]].round_arguments
-
-
-def _step_rule(settings: MethodSettings) -> str:
+def _entry(settings: MethodSettings) -> registry.Method:
+    """A built-in's registry entry (its name and version identify it, as its function); a
+    plugin's rounds take the entry's defaults: survivors only, nothing beside the net, exact
+    counts."""
     if _is_plugin(settings):
-        return "exact"
-    return registry.METHODS[settings["name"]].step_rule
+        return registry.Method(settings["name"], settings["function"], "a plugin")
+    return registry.METHODS[settings["name"]]
 
 
 def _score(
@@ -230,9 +222,9 @@ def iterative_mask(
     total = sum(m.numel() for m in mask.values())
     final = keep_count(total, sparsity)
     alive = flatten(mask, names)
-    revives = _revives(settings)
-    passes = _round_arguments(settings)
-    step_count, ties = _steps(_step_rule(settings), total, final, sparsity, rounds)
+    entry = _entry(settings)
+    revives, passes = entry.revives, entry.round_arguments
+    step_count, ties = _steps(entry.step_rule, total, final, sparsity, rounds)
     for t in range(1, rounds + 1):
         net = copy.deepcopy(model)
         if not revives:  # revives: the dense net, and every weight is ranked again

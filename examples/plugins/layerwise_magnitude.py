@@ -9,14 +9,14 @@ initialization is the per-layer budget or the choice of weights within a layer.
 The contract every method follows (docs/extending.md): ``score(net, data, seed)`` gets a copy of
 the net (which it may change), the class-balanced scoring subset if the config says ``data:
 true`` (else None) and the run's seed, and returns one tensor of scores per prunable weight
-(``pai.models.nets.prunable_names(net)``), of that weight's shape. Which end of the ranking is kept
+(``pai.plugin.prunable_names(net)``), of that weight's shape. Which end of the ranking is kept
 is the
 config's ``keep`` (default: the highest); ``invert`` keeps the other end.
 """
 
 import torch
 
-from pai.models.nets import prunable_names
+from pai.plugin import prunable_names
 
 
 def score(net, data, seed):

@@ -4,4 +4,6 @@ Its packages (config, models, data, pruning, training, analysis, reporting, jobs
 layers are mapped in docs/design.md, "The library".
 """
 
-__version__ = "0.1.0"
+# bumped when the extension contract (pai.plugin), the config keys or the results' layout change
+# (CHANGELOG.md; docs/design.md, "What users import")
+__version__ = "0.2.0"

@@ -4,12 +4,17 @@
     python -m pai run --configfile presets/smoke.yaml examples/plugins.yaml \\
         --net convnet-shapes --method layerwise_magnitude --epochs 3
     python -m pai names          # every method, architecture, dataset, ablation and figure
+    python -m pai export-masks --net lenet300-digits --method snip --to exported
 
 ``run`` reads config.yaml (and any --configfile, merged as Snakemake merges them), checks it as the
 pipeline does, then makes the one cell's masks as make_mask does (training the dense net first for
 a method pruned after training, and IMP's rounds for lottery), builds the run's start state,
 prints each layer's density, and trains, printing the accuracy after every epoch. It writes
 nothing: it is for checking a plugin, or a setting, in a minute before starting a grid.
+
+``export-masks`` writes a method's finished masks, with the inits they were found for and (one-shot
+and lottery methods) the scores that rank them, in the format a method defined by files reads
+(docs/extending.md, "Bring your own masks"), and prints the config that reads them back.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 
 from pai.config import grid, registry
 from pai.config.catalogue import Net
-from pai.config.files import ConfigError, read_configs
+from pai.config.files import ConfigError, load_schema, read_configs
 from pai.config.study import Study
 
 
@@ -44,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--epochs", type=int, default=None, help="override the net's epochs")
     run.add_argument("--device", default=None, help="cpu | cuda (default: the config's)")
     commands.add_parser("names", help="list every name the pipeline knows (the registry)")
+    export = commands.add_parser(
+        "export-masks",
+        help="write a method's finished masks, inits and scores as files a file method reads",
+    )
+    export.add_argument("--configfile", nargs="+", default=[], help="as for run")
+    export.add_argument("--net", required=True, help="an entry of the grid's nets")
+    export.add_argument("--method", required=True, help="a method the net's grid runs")
+    export.add_argument("--to", required=True, type=Path, help="the folder to write them to")
     return parser
 
 
@@ -53,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(names_text())
         return 0
     try:
+        if args.command == "export-masks":
+            return export_masks(args)
         return run(args)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -60,6 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as err:
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
+
+
+def export_masks(args: argparse.Namespace) -> int:
+    """Every finished cell of (net, method) written as files, and the config that reads them
+    back as a method defined by files (printed, and saved beside them as method.yaml)."""
+    from pai.jobs import export
+
+    study = load_study(args.configfile)
+    block = export.export_method(study, args.net, args.method, args.to)
+    print(block, end="")
+    return 0
 
 
 def names_text() -> str:
@@ -91,15 +117,41 @@ class OneRun:
     training: dict  # the net's training settings, with --epochs applied
 
 
-def resolve(args: argparse.Namespace) -> OneRun:
-    """The config files merged and checked as the pipeline checks them, and the run's settings;
-    a clear error for an unknown net or method, before anything is loaded."""
-    paths = [path for path in ["config.yaml", *args.configfile] if Path(path).is_file()]
-    missing = [path for path in args.configfile if not Path(path).is_file()]
+def _refuse_without_base_config(config: dict) -> None:
+    """Without config.yaml in the working directory, the --configfile files must hold a whole
+    config; a preset alone holds only what it changes, and the schema would answer with one
+    'required property' error per missing section instead of saying why."""
+    missing = [key for key in load_schema()["required"] if key not in config]
+    if missing:
+        raise ConfigError(
+            [
+                f"no config.yaml in {Path.cwd()}: `pai run` reads config.yaml from the working "
+                "directory and merges the --configfile files over it, and these leave out "
+                f"{', '.join(missing)}. Run it from the pipeline's folder (the repository root, "
+                "where config.yaml is), or give a whole config with --configfile (a copy of "
+                "the repository's config.yaml, edited)"
+            ]
+        )
+
+
+def load_study(configfiles: Sequence[str]) -> Study:
+    """config.yaml with the --configfile files merged over it, checked as the pipeline checks
+    it."""
+    paths = [path for path in ["config.yaml", *configfiles] if Path(path).is_file()]
+    missing = [path for path in configfiles if not Path(path).is_file()]
     if missing:
         raise OSError(f"no config file {', '.join(missing)}")
     config = read_configs(paths)
-    study = Study(config, base=Path.cwd())
+    if not Path("config.yaml").is_file():
+        _refuse_without_base_config(config)
+    return Study(config, base=Path.cwd())
+
+
+def resolve(args: argparse.Namespace) -> OneRun:
+    """The config files merged and checked as the pipeline checks them, and the run's settings;
+    a clear error for an unknown net or method, before anything is loaded."""
+    study = load_study(args.configfile)
+    config = study.config
     if args.net not in config["nets"]:
         raise ValueError(f"no net {args.net!r} in the nets catalogue: {', '.join(config['nets'])}")
     net = study.net_entry(args.net)

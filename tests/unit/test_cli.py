@@ -49,3 +49,15 @@ def test_a_bad_config_is_refused_as_the_pipeline_refuses_it(tmp_path):
     assert "config key grid.methods[0]: unknown method 'snap'" in result.stderr
     result = pai("run", "--net", "nonet", "--method", "snip", check=False)
     assert result.returncode == 1 and "no net 'nonet' in the nets catalogue" in result.stderr
+
+
+def test_outside_the_pipeline_folder_it_says_no_config_yaml_was_found(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pai", "run", "--configfile", str(REPO / "presets/smoke.yaml"),
+         "--net", "lenet300-digits", "--method", "snip"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert f"no config.yaml in {tmp_path}" in result.stderr
+    assert "Run it from the pipeline's folder" in result.stderr
+    assert "required property" not in result.stderr

@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "pai"
 # the layers of docs/design.md, lowest first: a package or top-level module may import from
 # lower layers only (and from itself)
 LAYERS = [
-    ["seeds", "storage", "config"],
+    ["seeds", "storage", "config", "deprecation"],
     ["models", "data"],
     ["pruning"],
     ["training"],
@@ -20,6 +20,8 @@ LAYERS = [
     ["reporting"],
     ["jobs"],
     ["cli"],
+    # the extension contract and 0.1.0's module paths, kept for a release (pai.deprecation)
+    ["plugin", "nets", "ablations"],
 ]
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
 

@@ -1,20 +1,20 @@
 """FORCE and Iter-SNIP (de Jorge et al., ICLR 2021, "Progressive Skeletonization").
 
 Their scores against explicit computations on nets small enough to check, their schedule's
-invariants, and their masks against the authors' own progressive loop (naver/force,
-pruning/pruning_algos.py: ``iterative_pruning``) rewritten below step for step and run on our init
+invariants, and their masks against a port of the authors' released loop (naver/force,
+pruning/pruning_algos.py: ``iterative_pruning``; tests/authors/naver_force.py) run on our init
 and scoring subset. The departures the comparison measures are in docs/methods.md, "FORCE".
 """
 
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from authors import naver_force
 from mask_agreement import agreement, layer_names
 from torch import nn
 
@@ -34,8 +34,11 @@ def _batch(n=6, seed=0):
     return ScoringData(torch.randn(n, 4, generator=gen), torch.randint(0, 2, (n,), generator=gen))
 
 
-def test_force_is_the_gradient_of_the_loss_with_respect_to_the_mask():
-    # |dL/dc| at c = mask, with the net's weights theta_0 * c, by autograd through c itself
+@pytest.mark.parametrize("loss", ["nll", "cross_entropy"])
+def test_force_is_the_gradient_of_the_loss_with_respect_to_the_mask(loss):
+    # |dL/dc| at c = mask, with the net's weights theta_0 * c, by autograd through c itself; L is
+    # minus the mean target output (the released code's F.nll_loss of raw outputs) or the
+    # cross-entropy
     model, data = _tiny(), _batch()
     mask = {"0.weight": torch.rand(3, 4) > 0.4, "2.weight": torch.rand(2, 3) > 0.3}
     weights = {n: p.detach().clone() for n, p in model.named_parameters()}
@@ -46,16 +49,21 @@ def test_force_is_the_gradient_of_the_loss_with_respect_to_the_mask():
                         + weights["0.bias"].double())  # fmt: skip
         return hidden @ (weights["2.weight"].double() * c["2.weight"]).T + weights["2.bias"]
 
-    loss = F.cross_entropy(forward(data.images), data.labels)
-    expected = torch.autograd.grad(loss, [c["0.weight"], c["2.weight"]])
-    got = scoring.force_scores(copy.deepcopy(model), data, mask=mask)
+    outputs = forward(data.images)
+    if loss == "nll":
+        value = -outputs.gather(1, data.labels[:, None]).mean()
+    else:
+        value = -torch.log_softmax(outputs, 1).gather(1, data.labels[:, None]).mean()
+    expected = torch.autograd.grad(value, [c["0.weight"], c["2.weight"]])
+    got = scoring.force_scores(copy.deepcopy(model), data, mask=mask, loss=loss)
     for name, grad in zip(("0.weight", "2.weight"), expected, strict=True):
         np.testing.assert_allclose(got[name].numpy(), grad.abs().numpy(), rtol=1e-5, atol=1e-8)
 
 
 def test_force_without_a_mask_is_snip_and_scores_every_weight():
     model, data = _tiny(), _batch()
-    dense = scoring.force_scores(copy.deepcopy(model), data)
+    # with the cross-entropy (the released code's loss is another: SNIP's score of that loss)
+    dense = scoring.force_scores(copy.deepcopy(model), data, loss="cross_entropy")
     snip = scoring.snip_scores(copy.deepcopy(model), data)
     assert all(torch.allclose(dense[n], snip[n]) for n in snip)
     # a pruned weight keeps a score (its theta_0 times the gradient there): it can come back
@@ -65,8 +73,8 @@ def test_force_without_a_mask_is_snip_and_scores_every_weight():
     assert bool((pruned > 0).any())  # (a unit the ReLU closes passes no gradient)
 
 
-def _settings(name, rounds):
-    return prune.method_settings(name, rounds=rounds)
+def _settings(name, rounds, loss="nll"):
+    return prune.method_settings(name, rounds=rounds, loss=loss)
 
 
 def _digits():
@@ -78,7 +86,9 @@ def test_one_step_is_snips_global_mask_and_its_inversion():
     model, data = _digits()
     snip = prune.scores(prune.method_settings("snip"), model, seed=0, data=data)
     for name in ("force", "itersnip"):
-        one = prune.cell_masks(_settings(name, 1), model, 0.9, seed=0, data=data)
+        one = prune.cell_masks(
+            _settings(name, 1, loss="cross_entropy"), model, 0.9, seed=0, data=data
+        )
         for ranking, keep in (("unmodified", "highest"), ("invert", "lowest")):
             expected = masks.global_mask(snip, 0.9, keep=keep)
             assert all(torch.equal(one[ranking][n], expected[n]) for n in expected), (name, keep)
@@ -113,92 +123,79 @@ def test_force_brings_pruned_weights_back_and_iter_snip_never_does():
     assert int((second["force"] & ~first).sum()) > 10
 
 
-# ------------------------------------------------------- the authors' loop, rewritten as a test
+# ------------------------------------------------ against a port of the authors' released file
 #
-# naver/force's iterative_pruning, in its own order of operations: the exponential schedule
-# kept fraction ** ((step + 1) / steps); each step averages the gradient of the loss over
-# ``num_batches`` batches of the loader (here: the scoring subset as one batch, their default
-# num_batches=1); FORCE (prune_method 3) scores |theta_0 * g| with g taken on a fresh copy of the
-# dense net whose pruned weights are set to zero (no gradient hooks), Iter-SNIP (prune_method 1)
-# scores |theta * g| on the pruned net with gradient hooks and sets the pruned weights' scores to
-# the smallest score; the mask keeps every weight whose score is at least the
-# int(N * fraction)-th largest (ties kept).
+# tests/authors/naver_force.py ports naver/force's iterative_pruning (pruning/pruning_algos.py)
+# step by step, each step citing its line, from their file alone; here it runs on our init and
+# scoring subset as one batch (their num_batches 1) and its masks are set beside ours. The one
+# departure allowed is documented (docs/methods.md, "FORCE"): our last step keeps round(N f)
+# weights, theirs int(N f) and every weight tied with the last one.
 
 
-def _their_gradients(net, images, labels):
-    net.zero_grad()
-    F.cross_entropy(net(images), labels).backward()  # their models: log_softmax + nll_loss
-    return [m.weight.grad.clone() for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-
-
-def _their_mask(saliency, fraction):
-    flat = torch.cat([s.flatten() for s in saliency])
-    keep = int(len(flat) * fraction)
-    threshold = torch.topk(flat, keep, sorted=True).values[-1]
-    return [(s >= threshold).float() for s in saliency]
-
-
-def _their_loop(original, images, labels, fraction, steps, force):
-    net = copy.deepcopy(original)
-    layers = [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-    dense = [m.weight.detach().clone() for m in layers]
-    mask, hooks = None, []
-    for step in range(steps):
-        at = math.exp(-(step + 1) * -math.log(fraction) / steps)
-        grads = _their_gradients(net, images, labels)
-        layers = [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-        if force:
-            saliency = [(w0 * g).abs() for w0, g in zip(dense, grads, strict=True)]
-        else:
-            saliency = [(m.weight.detach() * g).abs() for m, g in zip(layers, grads, strict=True)]
-            if mask is not None:
-                smallest = torch.cat([s.flatten() for s in saliency]).min()
-                for s, m in zip(saliency, mask, strict=True):
-                    s[m == 0.0] = smallest
-        for hook in hooks:
-            hook.remove()
-        mask = _their_mask(saliency, at)
-        if force:
-            net = copy.deepcopy(original)
-        layers = [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-        hooks = []
-        for layer, keep in zip(layers, mask, strict=True):
-            with torch.no_grad():
-                layer.weight[keep == 0.0] = 0.0
-            if not force:
-                hooks.append(layer.weight.register_hook(lambda g, keep=keep: g * keep))
-    return mask
-
-
-def compare_with_the_authors(name, arch, d, sparsity, steps):
-    """Ours against theirs on the same init and scoring subset: the Jaccard index of the kept
+def compare_with_the_authors(name, arch, d, sparsity, steps, loss="nll"):
+    """Ours against the port on the same init and scoring subset: the Jaccard index of the kept
     weights, the largest per-layer density gap, how many weights only one of the two keeps, and
-    how many that must be (our last step keeps round((1 - s) N), theirs int(N (1 - s)))."""
+    how many the last step's count allows (round against int)."""
     model = nets.build_net(arch, d.input_shape, d.num_classes, seed=0)
     data = scoring_set.scoring_subset(d, 10, seed=0)
-    ours = prune.iterative_mask(_settings(name, steps), model, sparsity, seed=0, data=data)
+    settings = prune.method_settings(name, rounds=steps, loss=loss)
+    ours = prune.iterative_mask(settings, model, sparsity, seed=0, data=data)
     # the kept fraction as their command line gives it (--pruning_factor 0.1, not 1 - 0.9)
     fraction = round(1 - sparsity, 10)
-    theirs = _their_loop(model, data.images, data.labels, fraction, steps, name == "force")
+    model.train()  # their nets are in train mode when pruned (train_cifar_tiny_imagenet.py:147)
+    theirs = naver_force.iterative_pruning(
+        model, data.images, data.labels, fraction, prune_method=3 if name == "force" else 1,
+        num_steps=steps, loss_fn=F.nll_loss if loss == "nll" else F.cross_entropy,
+    )  # fmt: skip
     jaccard, gap, differing = agreement(ours, theirs, layer_names(model))
     total = sum(m.numel() for m in ours.values())
     return jaccard, gap, differing, abs(round(total * fraction) - int(total * fraction))
 
 
-@pytest.mark.parametrize(
-    ("name", "arch", "sparsity", "steps"),
-    [("force", "lenet300", 0.9, 60), ("itersnip", "lenet300", 0.9, 60),
-     ("force", "lenet300", 0.98, 60), ("itersnip", "lenet300", 0.98, 60),
-     ("force", "resnet20", 0.9, 20), ("itersnip", "resnet20", 0.9, 20)],
-)  # fmt: skip
-def test_masks_match_the_authors_loop_on_our_init(name, arch, sparsity, steps):
+CELLS = [
+    (name, arch, sparsity, 60 if arch == "lenet300" else 20)
+    for arch in ("lenet300", "resnet20")
+    for sparsity in (0.9, 0.98)
+    for name in ("force", "itersnip")
+]
+
+
+def _dataset(arch):
     # LeNet-300-100 on the digits (zero pixels: many tied scores), ResNet-20 (BatchNorm in train
     # mode) on synthetic 16x16 images
     if arch == "lenet300":
-        d = datasets.load_digits()
-    else:
-        d = datasets.make_synthetic((3, 16, 16), 10, n_train=200, n_test=50, seed=0)
-    jaccard, gap, differing, count_gap = compare_with_the_authors(name, arch, d, sparsity, steps)
+        return datasets.load_digits()
+    return datasets.make_synthetic((3, 16, 16), 10, n_train=200, n_test=50, seed=0)
+
+
+@pytest.mark.parametrize(("name", "arch", "sparsity", "steps"), CELLS)
+def test_masks_equal_the_authors_released_loop_on_our_init(name, arch, sparsity, steps):
+    jaccard, gap, differing, count_gap = compare_with_the_authors(
+        name, arch, _dataset(arch), sparsity, steps
+    )
     print(f"{name} {arch} sparsity {sparsity} ({steps} steps): Jaccard {jaccard:.5f}, "
           f"largest per-layer density gap {gap:.5f}, {differing} weights differ")  # fmt: skip
-    assert differing <= count_gap and gap <= 0.01, (jaccard, gap, differing)
+    assert differing <= count_gap, (jaccard, gap, differing, count_gap)
+
+
+@pytest.mark.parametrize("name", ["force", "itersnip"])
+def test_the_papers_cross_entropy_is_the_released_loop_with_that_loss(name):
+    jaccard, gap, differing, count_gap = compare_with_the_authors(
+        name, "lenet300", datasets.load_digits(), 0.9, 60, loss="cross_entropy"
+    )
+    assert differing <= count_gap, (jaccard, gap, differing)
+
+
+def test_the_two_losses_give_different_masks():
+    # the option matters: minus the mean target logit is not the cross-entropy
+    model, data = _digits()
+    cells = {
+        loss: masks.flatten(
+            prune.iterative_mask(
+                prune.method_settings("force", rounds=20, loss=loss), model, 0.9, seed=0, data=data
+            ),
+            nets.prunable_names(model),
+        )
+        for loss in ("nll", "cross_entropy")
+    }
+    assert int((cells["nll"] ^ cells["cross_entropy"]).sum()) > 100

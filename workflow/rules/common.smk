@@ -8,7 +8,7 @@
 import re
 from pathlib import Path
 
-from pai.config import registry
+from pai.config import layout, registry
 from pai.jobs import failures
 from pai.reporting import paper
 from pai.config.grid import file_key, lottery_label, lottery_round, other_seed
@@ -19,11 +19,9 @@ from pai.config.study import Study
 STUDY = Study(config, base=Path.cwd())
 
 ENV = "../../envs/pai.yaml"
-RUN = "net={net}/method={method}/sparsity={sparsity}/seed={seed}"
-RUN_FOLDER = f"results/runs/{RUN}/ablation={{ablation}}"
-GROUP = "results/analyses/net={net}/sparsity={sparsity}/seed={seed}"
-DENSE = "results/dense/net={net}/seed={seed}"
-LOTTERY_ROUND = "results/lottery/net={net}/seed={seed}/round={round}"
+# the results' layout (pai.config.layout: the one list of path patterns)
+RUN, RUN_FOLDER, GROUP = layout.RUN, layout.RUN_FOLDER, layout.GROUP
+DENSE, LOTTERY_ROUND = layout.DENSE, layout.LOTTERY_ROUND
 ABLATIONS = STUDY.ablations
 # the masks a method's ranking gives: the inverted one only where the grid runs invert
 RANKINGS = ["unmodified", "invert"] if "invert" in ABLATIONS else ["unmodified"]
@@ -110,7 +108,46 @@ def highest_sparsity(wildcards):
 
 
 def method_settings(wildcards):
-    return STUDY.method_settings(wildcards.method)
+    """A method's settings; a method defined by files adds its files' paths and digests: a
+    mask job its cell's, a check every cell of its net."""
+    if STUDY.methods[wildcards.method].schedule != "files":
+        return STUDY.method_settings(wildcards.method)
+    return STUDY.method_settings(
+        wildcards.method, net=wildcards.net, cells=file_cells(wildcards)
+    )
+
+
+def file_cells(wildcards):
+    """The (sparsity, seed) cells whose files a job of a file method reads: its own, or (a
+    check) every cell of the net."""
+    if "sparsity" in wildcards.keys():
+        return [(wildcards.sparsity, wildcards.seed)]
+    net = net_of(wildcards)
+    return [(sparsity, seed) for sparsity in net.sparsities for seed in net.seeds]
+
+
+def method_files(wildcards):
+    """The files a job of a file method reads (kind -> paths), as inputs: replacing one reruns
+    that job. The check_method job gets every cell's; a mask job its cell's, its init as the
+    weights its runs start from."""
+    settings = method_settings(wildcards)
+    if "sparsity" in wildcards.keys():
+        (cell,) = settings["files"]
+        return {
+            "weights": cell["init"]["path"],
+            "mask_file": cell["mask"]["path"],
+            **({"scores_file": cell["scores"]["path"]} if "scores" in cell else {}),
+        }
+    return {
+        "files": sorted(
+            {
+                cell[kind]["path"]
+                for cell in settings["files"]
+                for kind in ("mask", "init", "scores")
+                if kind in cell
+            }
+        )
+    }
 
 
 def scoring_dataset(wildcards):
@@ -242,7 +279,9 @@ def plugin_method_check(wildcards):
 
 def method_check_inputs(wildcards):
     """What a plugin method's check scores: the weights of the net's first seed, and the data
-    if the method scores on it."""
+    if the method scores on it; a method defined by files: every file of the net."""
+    if STUDY.methods[wildcards.method].schedule == "files":
+        return method_files(wildcards)
     inputs = {"weights": method_weights(wildcards, seed=first_seed(wildcards))}
     if STUDY.methods[wildcards.method].data:
         inputs |= data_inputs(wildcards)
@@ -269,7 +308,10 @@ def plugin_dataset_check(wildcards):
 
 def mask_inputs(wildcards):
     """The weights the cell's runs start from; one-shot methods rank their scores, iterative
-    ones score the weights round by round (on the scoring subset if they use data)."""
+    ones score the weights round by round (on the scoring subset if they use data); a method
+    defined by files reads its cell's files."""
+    if STUDY.methods[wildcards.method].schedule == "files":
+        return method_files(wildcards) | plugin_method_check(wildcards)
     if STUDY.methods[wildcards.method].one_shot:
         return {
             "weights": method_weights(wildcards),

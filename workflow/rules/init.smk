@@ -5,7 +5,7 @@ rule init_weights:
     input:
         unpack(plugin_architecture_check),
     output:
-        weights="results/init/net={net}/seed={seed}/weights.pt",
+        weights=layout.INIT,
     log:
         "logs/init_weights/net={net}/seed={seed}.log",
     conda:

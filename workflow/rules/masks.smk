@@ -11,7 +11,7 @@ rule make_mask:
         unpack(mask_inputs),
     output:
         **per_ablation("start", f"{RUN_FOLDER}/start.pt"),
-        mask=f"results/masks/{RUN}/mask.pt",
+        mask=layout.MASK,
     log:
         f"logs/make_mask/{RUN}.log",
     benchmark:
@@ -39,7 +39,7 @@ rule make_lottery_mask:
     input:
         unpack(lottery_mask_inputs),
     output:
-        mask=f"results/masks/{RUN}/mask.pt",
+        mask=layout.MASK,
     log:
         f"logs/make_lottery_mask/{RUN}.log",
     benchmark:

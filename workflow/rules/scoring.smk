@@ -6,7 +6,7 @@ rule score_weights:
     input:
         unpack(scoring_inputs),
     output:
-        scores="results/scores/net={net}/method={method}/seed={seed}/scores.pt",
+        scores=layout.SCORES,
     log:
         "logs/score_weights/net={net}/method={method}/seed={seed}.log",
     benchmark:

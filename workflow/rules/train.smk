@@ -42,10 +42,10 @@ rule train_dense:
         unpack(data_inputs),
         init=rules.init_weights.output.weights,
     output:
-        trained=f"{DENSE}/trained.pt",
+        trained=layout.START_WEIGHTS["trained"],
         history=f"{DENSE}/history.parquet",
         run=f"{DENSE}/run.json",
-        rewind=f"{DENSE}/rewind.pt",
+        rewind=layout.START_WEIGHTS["rewind"],
     log:
         "logs/train_dense/net={net}/seed={seed}.log",
     conda:

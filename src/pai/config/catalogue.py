@@ -44,6 +44,18 @@ class Catalogue:
         for name, spec in self.config.get("plugins", {}).get("methods", {}).items():
             if name in registry.METHODS:
                 continue  # reported as a clash
+            if "files" in spec:
+                known[name] = Method(
+                    name=name,
+                    function="",
+                    summary=spec.get("summary", f"masks from files ({spec['files']['mask']})"),
+                    keep=spec.get("keep", "highest"),
+                    schedule="files",
+                    group=spec.get("group", "plugin"),
+                    family=spec.get("family", "init"),
+                    files=dict(spec["files"]),
+                )
+                continue
             schedule = spec.get("schedule", "one_shot")
             known[name] = Method(
                 name=name,

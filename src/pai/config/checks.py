@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pai.config import plugins, registry
+from pai.config import mask_files, plugins, registry
 from pai.config.catalogue import Catalogue, Net
 
 
@@ -39,6 +39,8 @@ class Checks(Catalogue):
 
     def _reference_problems(self, kind: str, key: str, spec: Mapping) -> list[str]:
         checks = []
+        if kind == "methods" and "files" in spec:
+            return self._files_spec_problems(key, spec)
         if kind == "methods":
             checks.append(("function", ("net", "data", "seed"), tuple(spec.get("options", {}))))
         elif kind == "architectures":
@@ -66,6 +68,59 @@ class Checks(Catalogue):
                 )
             except plugins.PluginError as err:
                 problems.append(f"config key {err}")
+        return problems
+
+    def _files_spec_problems(self, key: str, spec: Mapping) -> list[str]:
+        """A method defined by files: no key of a score function, and patterns that name only
+        {net}, {sparsity} and {seed}."""
+        problems = [
+            f"config key {key}.{field}: a method defined by files takes no {field} (its masks "
+            "are read, not computed)"
+            for field in ("data", "schedule", "rounds", "options")
+            if field in spec
+        ]
+        for kind in [k for k in mask_files.KINDS if k in spec["files"]]:
+            pattern = spec["files"][kind]
+            unknown = sorted(mask_files.placeholders(pattern) - set(mask_files.PLACEHOLDERS))
+            if unknown:
+                problems.append(
+                    f"config key {key}.files.{kind}: unknown placeholder "
+                    f"{', '.join('{' + u + '}' for u in unknown)} in {pattern!r}; a pattern may "
+                    "name {net}, {sparsity} and {seed}"
+                )
+        return problems
+
+    def _file_method_problems(self, name: str, net: Net) -> list[str]:
+        """Every file a grid net's cells of a file method read must exist, and invert needs
+        the scores."""
+        problems = []
+        for method in net.methods:
+            files = self.methods[method].files
+            if files is None:
+                continue
+            key = f"plugins.methods.{method}.files"
+            if "invert" in self.config["grid"]["ablations"] and "scores" not in files:
+                problems.append(
+                    f"config key {key}: grid.ablations has invert, which needs the method's "
+                    f"scores: give {key}.scores, or leave invert out of grid.ablations"
+                )
+            missing = sorted(
+                {
+                    path
+                    for sparsity in net.sparsities
+                    for seed in net.seeds
+                    for path in mask_files.cell_paths(files, name, sparsity, seed).values()
+                    if not (self.base / path).is_file()
+                }
+            )
+            if missing:
+                shown = ", ".join(missing[:5]) + (
+                    f" and {len(missing) - 5} more" if missing[5:] else ""
+                )
+                problems.append(
+                    f"config key {key}: nets.{name} runs {method}, and {len(missing)} of its "
+                    f"files are missing (relative to {self.base}): {shown}"
+                )
         return problems
 
     # ----------------------------------------------------------------------- names
@@ -149,6 +204,7 @@ class Checks(Catalogue):
                     f"data.folders.{dataset.name} to the folder holding its train/ and val/"
                 )
             problems += self._similarity_problems(name, net)
+            problems += self._file_method_problems(name, net)
             for milestone in net.training["milestones"]:
                 if milestone > net.training["epochs"]:
                     problems.append(

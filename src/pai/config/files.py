@@ -45,8 +45,10 @@ def schema_problems(config: Mapping) -> list[str]:
     for error in errors:
         # a oneOf failure explains itself badly; say what the alternatives are
         message = error.message
-        if error.validator == "oneOf" and "plugins" in error.path:
+        if error.validator == "oneOf" and "datasets" in error.path:
             message = "give either folder (an ImageFolder tree) or loader, shape and classes"
+        elif error.validator == "oneOf" and "methods" in error.path:
+            message = "give either function (a score function) or files (masks found elsewhere)"
         problems.append(f"config key {_key(error.absolute_path)}: {message}")
     return problems
 

@@ -19,14 +19,22 @@ from typing import Any
 
 KEEP_ENDS = ("highest", "lowest")
 # how a method turns scores into a mask: once; in rounds on an exponential schedule, each round
-# ranking only the survivors (SynFlow); or IMP's rounds of training and pruning
-# (pai.pruning.lottery)
-SCHEDULES = ("one_shot", "iterative", "lottery")
+# ranking only the survivors (SynFlow); IMP's rounds of training and pruning
+# (pai.pruning.lottery); or not at all: the masks are read from files (a plugin's ``files``,
+# pai.config.mask_files)
+SCHEDULES = ("one_shot", "iterative", "lottery", "files")
 # how an iterative method's steps before the last count the weights they keep (Method.step_rule)
 STEP_RULES = ("exact", "ties_kept", "ties_pruned")
 # which weights a method scores and its runs start from: the init, the trained dense net
 # (pruning after training), or the dense run's rewind point (lottery-ticket rewinding)
 STARTS = ("init", "trained", "rewind")
+# the loss FORCE and Iter-SNIP differentiate (scoring.progressive_loss): "nll", what the authors'
+# released code differentiates (F.nll_loss of the raw outputs: minus the mean target logit), or
+# "cross_entropy", the loss their paper's text describes (docs/methods.md, "FORCE")
+FORCE_LOSSES = ("nll", "cross_entropy")
+# scoring: keys added after a release, with the value a config that leaves them out gets (older
+# configs keep working; docs/design.md, "What users import")
+SCORING_DEFAULTS = MappingProxyType({"progressive_loss": "nll"})
 # how figures group methods: random pruning, pruning at initialization, MtM's benchmarks (pruned
 # after training), and methods brought in by the user
 METHOD_GROUPS = ("random", "pai", "benchmark", "plugin")
@@ -89,6 +97,8 @@ class Method:
     family: str | None = None
     # ablation -> expectation, where the method departs from its family's claims (GraSP)
     claims: Mapping[str, str] = field(default_factory=dict)
+    # schedule "files": the patterns of its masks, inits and scores (pai.config.mask_files)
+    files: Mapping[str, Any] | None = None
 
     @property
     def one_shot(self) -> bool:
@@ -263,18 +273,20 @@ METHODS = _by_name(
         "itersnip",
         "pai.pruning.scoring:force_scores",
         "SNIP recomputed over 60 exponential steps on the survivors (de Jorge et al. 2021)",
+        version=2,  # 2: the released code's loss (scoring.progressive_loss)
         data=True,
         schedule="iterative",
         rounds=60,
         rounds_setting="progressive_steps",
         step_rule="ties_kept",
-        settings={"batch_size": "batch_size"},
+        settings={"batch_size": "batch_size", "loss": "progressive_loss"},
     ),
     Method(
         "force",
         "pai.pruning.scoring:force_scores",
         "|dL/dmask| of the masked net over 60 exponential steps; pruned weights may return "
         "(FORCE, de Jorge et al. 2021)",
+        version=2,  # 2: the released code's loss (scoring.progressive_loss)
         data=True,
         schedule="iterative",
         rounds=60,
@@ -282,7 +294,7 @@ METHODS = _by_name(
         revives=True,
         round_arguments=("mask",),
         step_rule="ties_kept",
-        settings={"batch_size": "batch_size"},
+        settings={"batch_size": "batch_size", "loss": "progressive_loss"},
     ),
     Method(
         "prospr",
@@ -297,6 +309,7 @@ METHODS = _by_name(
         "pai.pruning.mask_gradients:ntksap_scores",
         "data-free |dmask| of the output's change under a weight perturbation, fresh weights "
         "and Gaussian inputs each draw, 20 exponential rounds (NTK-SAP, Wang et al. 2023)",
+        version=2,  # 2: the authors' redraw (BatchNorm scale 1, biases kept)
         schedule="iterative",
         rounds=20,
         rounds_setting="ntksap_iterations",

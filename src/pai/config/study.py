@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pai.config import grid, registry
+from pai.config import grid, mask_files, registry
 from pai.config.catalogue import Net
 from pai.config.checks import Checks
 from pai.config.files import ConfigError, folder_content, schema_problems
@@ -97,13 +97,21 @@ class Study(Checks):
 
     # ---------------------------------------------------------------- job settings
 
-    def method_settings(self, name: str) -> dict[str, Any]:
+    def method_settings(
+        self, name: str, net: str | None = None, cells: list[tuple[str, str]] | None = None
+    ) -> dict[str, Any]:
         """What a scoring or mask job needs of a method (its rule params): its name and version,
         the end of the ranking it keeps, its schedule and options; a plugin's also its function's
         reference and the digest of its source, so that editing it reruns its jobs and nothing
-        else. No import path: moving a built-in's code reruns nothing."""
+        else. No import path: moving a built-in's code reruns nothing.
+
+        A method defined by files gets, for ``net`` and each (sparsity, seed) of ``cells`` (a
+        mask job: its cell; a check: every cell of the net), the paths and sha256 digests of the
+        files: replacing one reruns exactly the jobs that read it."""
         method = self.methods[name]
-        scoring = self.config["scoring"]
+        if method.schedule == "files":
+            return self._file_method_settings(method, net, cells or [])
+        scoring = {**registry.SCORING_DEFAULTS, **self.config["scoring"]}
         options = {arg: scoring[key] for arg, key in method.settings.items()}
         rounds = method.rounds
         if method.rounds_setting:
@@ -116,6 +124,25 @@ class Study(Checks):
             settings["digest"] = self.plugin_digest(spec["function"], f"plugins.methods.{name}")
         if method.data:
             settings["examples_per_class"] = scoring["examples_per_class"]
+        return settings
+
+    def _file_method_settings(
+        self, method: registry.Method, net: str | None, cells: list[tuple[str, str]]
+    ) -> dict[str, Any]:
+        files = dict(method.files or {})
+        settings = method.job_settings(None, {})
+        settings["names"] = dict(files.get("names", {}))
+        settings["files"] = [
+            {
+                "sparsity": sparsity,
+                "seed": int(seed),
+                **{
+                    kind: {"path": path, "sha256": mask_files.digest(self.base / path)}
+                    for kind, path in mask_files.cell_paths(files, net, sparsity, seed).items()
+                },
+            }
+            for sparsity, seed in cells
+        ]
         return settings
 
     def arch_settings(self, name: str) -> dict[str, Any]:

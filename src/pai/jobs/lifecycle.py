@@ -17,6 +17,8 @@ from typing import Any, NoReturn
 
 import torch
 
+import pai
+
 log = logging.getLogger("pai")
 # the repository the scripts run from: run.json records its git commit
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -60,8 +62,9 @@ JOB_ENVIRONMENT = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "CUDA_VISIBLE_DEVICES"
 
 def provenance(repo: str | os.PathLike | None = REPOSITORY) -> dict[str, Any]:
     """Package versions, git commit and machine, for run.json."""
-    versions = {}
-    for package in ("torch", "torchvision", "numpy", "scipy", "pandas", "snakemake", "pai"):
+    # pai's own from its source, which an editable install's metadata may not follow
+    versions: dict[str, str | None] = {"pai": pai.__version__}
+    for package in ("torch", "torchvision", "numpy", "scipy", "pandas", "snakemake"):
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:

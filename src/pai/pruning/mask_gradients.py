@@ -85,6 +85,28 @@ def _classes(net: nn.Module, shape: Sequence[int]) -> int:
     return int(classes)
 
 
+def ntksap_redraw(net: nn.Module, gen: torch.Generator) -> None:
+    """One NTK-SAP draw of the weights, in place: the authors' ``_initialize_weights``
+    (YiteWang/NTK-SAP Models/lottery_resnet.py lines 77-85, the same in lottery_vgg.py), which
+    their pruner calls before every draw (Pruners/pruners.py line 305): every Conv2d and Linear
+    weight Kaiming-normal (fan-in, gain sqrt 2), every BatchNorm's scale 1 and shift 0, its running
+    statistics reset (their ``reset_BN``, lines 7-11, called at line 308). Biases are left as
+    they are: the line that would zero them is commented out (lines 81-82), so they keep the
+    init's values. Their MLP
+    defines no ``_initialize_weights`` (Models/mlp.py); we apply the same rule to every net, ours
+    and plugins', and leave any other parameter at its init value (docs/methods.md, "NTK-SAP")."""
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, nn.Conv2d | nn.Linear):
+                nn.init.kaiming_normal_(module.weight, generator=gen)
+            elif isinstance(module, nn.modules.batchnorm._BatchNorm):
+                if module.affine:
+                    module.weight.fill_(1.0)
+                    module.bias.zero_()
+                if module.track_running_stats:
+                    module.reset_running_stats()
+
+
 def ntksap_scores(
     net: nn.Module,
     data: ScoringData | None = None,
@@ -98,8 +120,10 @@ def ntksap_scores(
 ) -> dict[str, torch.Tensor]:
     """NTK-SAP's score (Wang et al. 2023), data-free: |d/dc sum_x ||f(x; theta * c) -
     f(x; (theta + epsilon * delta) * c)||^2|, summed over ``samples`` draws, each with freshly
-    drawn weights theta (the net's own init: their multi-sampling), Gaussian inputs x
+    drawn weights theta (their multi-sampling), Gaussian inputs x
     (``examples_per_class`` times the classes) and Gaussian delta; zero for pruned weights.
+    The weights are drawn as the authors' code draws them (:func:`ntksap_redraw`), not with the
+    net's own init: BatchNorm at scale 1, the biases the net's.
 
     BN uses each draw's statistics on its inputs: its running statistics are reset and set by one
     train-mode pass (momentum 1), then both outputs are taken in eval mode. ``step`` (the round of
@@ -115,7 +139,7 @@ def ntksap_scores(
     c = _mask_leaves(names, weights, mask)
     totals = {name: torch.zeros_like(leaf) for name, leaf in c.items()}
     for _ in range(samples):
-        nets.init_weights(net, gen)  # resets BN's running statistics too
+        ntksap_redraw(net, gen)
         first = next(net.parameters())
         x = torch.randn((inputs, *shape), generator=gen, dtype=first.dtype)
         theta = {name: p.detach() for name, p in net.named_parameters()}

@@ -87,6 +87,8 @@ def _function(settings: MethodSettings) -> str:
 
 
 def _where(settings: MethodSettings) -> str:
+    if settings["schedule"] == "files":
+        return f"plugins.methods.{settings['name']} (files)"
     if _is_plugin(settings):
         return f"plugins.methods.{settings['name']} ({settings['function']})"
     return f"method {settings['name']} ({_function(settings)})"

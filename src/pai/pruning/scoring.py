@@ -19,19 +19,21 @@ the lowest; every other built-in keeps the highest. Inversion keeps the other en
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from pai import seeds
+from pai.config import registry
 from pai.data.scoring_set import ScoringData
 from pai.models.nets import input_shape as net_input_shape
 from pai.models.nets import prunable_names
 
 SCORING_BATCH_SIZE = 128
 GRASP_TEMPERATURE = 200.0
+FORCE_LOSS = registry.SCORING_DEFAULTS["progressive_loss"]
 
 
 def prunable_weights(net: nn.Module) -> tuple[list[str], list[nn.Parameter]]:
@@ -90,6 +92,13 @@ def snip_scores(
     return {name: total / len(data.labels) for name, total in zip(names, totals, strict=True)}
 
 
+def _force_criterion(loss: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if loss not in registry.FORCE_LOSSES:
+        known = ", ".join(registry.FORCE_LOSSES)
+        raise ValueError(f"FORCE's loss must be one of {known}, got {loss!r}")
+    return F.nll_loss if loss == "nll" else F.cross_entropy
+
+
 def force_scores(
     net: nn.Module,
     data: ScoringData | None,
@@ -97,6 +106,7 @@ def force_scores(
     mask: dict[str, torch.Tensor] | None = None,
     batch_size: int = SCORING_BATCH_SIZE,
     train_mode: bool = True,
+    loss: str = FORCE_LOSS,
 ) -> dict[str, torch.Tensor]:
     """FORCE's connection sensitivity: |theta_0 * dL/dtheta| with the gradient taken at the masked
     net theta_0 * mask, i.e. |dL/dmask| (de Jorge et al. 2021; docs/methods.md, "FORCE").
@@ -105,8 +115,14 @@ def force_scores(
     score) is the current mask. Every weight is scored, pruned ones included, so FORCE's rounds may
     bring a pruned weight back. Iter-SNIP is the same score on the net with its pruned weights
     zeroed and no ``mask``: |theta * dL/dtheta| of the survivors, zero for the pruned. Train mode.
+
+    ``loss`` is L: ``"nll"``, what the authors' released code differentiates (``F.nll_loss`` of the
+    net's raw outputs, i.e. minus the mean target logit: naver/force pruning/pruning_algos.py
+    line 48; their nets end in a plain Linear), or ``"cross_entropy"``, the loss their paper's
+    text describes (docs/methods.md, "FORCE").
     """
     data = needs_data(data, "force")
+    criterion = _force_criterion(loss)
     net.train(train_mode)
     names, weights = prunable_weights(net)
     dense = [w.detach().clone() for w in weights]
@@ -119,7 +135,7 @@ def force_scores(
     totals = [torch.zeros_like(w) for w in weights]
     count = 0
     for x, y in _batches(data, batch_size):
-        grads = torch.autograd.grad(F.cross_entropy(net(x), y), weights)
+        grads = torch.autograd.grad(criterion(net(x), y), weights)
         for total, g in zip(totals, grads, strict=True):
             total += g
         count += 1

@@ -20,7 +20,7 @@
 #   results/dense/net=/similarity.parquet                            dense_similarity
 #   results/tables/{runs,layers,histories,distances,topology,similarity,channels,dense}.parquet,
 #       matching.{parquet,md}, table1.{csv,md}                       aggregate_results
-#   results/tables/{ablation_effects,distance_tests}.{parquet,md}    compute_statistics
+#   results/tables/{mtm_claims,ablation_effects,distance_tests}.{parquet,md}  compute_statistics
 #   results/tables/table1_vs_paper.md                                compare_with_paper
 #   results/tables/study.{rst,md}                                    summarise_study
 #   results/figures/*.{png,pdf}                                      plot_*

@@ -5,6 +5,8 @@ written by the export reads back as the method's own masks."""
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,25 @@ def test_names_map_another_codebases_weight_names_to_ours(tmp_path, snip_cell):
     assert all(torch.equal(read[n], cell["unmodified"][n]) for n in read)
     with pytest.raises(mask_files.FileMethodError, match="map the file's names to these"):
         mask_files.load_mask(target, {}, model, 0.75)
+
+
+def test_the_example_writes_files_that_read_back_as_magnitude_pruning(tmp_path):
+    # examples/mask_files/write_masks.py, as its docstring runs it, into a scratch folder
+    subprocess.run([sys.executable, str(REPO / "examples/mask_files/write_masks.py"),
+                    str(tmp_path / "mask_files_out")], check=True, timeout=120)  # fmt: skip
+    config = read_configs([REPO / "config.yaml", REPO / "presets/smoke.yaml",
+                           REPO / "examples/mask_files.yaml"])  # fmt: skip
+    found = Study(config, base=tmp_path)  # plans: every file is there
+    settings = found.method_settings(
+        "magnitude_files", net="lenet300-digits", cells=[("0.75", "0")]
+    )
+    for cell in settings["files"]:
+        for kind in paths.KINDS:
+            cell[kind]["path"] = str(tmp_path / cell[kind]["path"])
+    model = nets.build_net("lenet300", (1, 8, 8), 10, seed=0)
+    mask_files.check_files(settings, copy.deepcopy(model), ["unmodified", "invert"])
+    read = mask_files.cell_masks(settings, settings["files"][0], model, 0.75,
+                                 ["unmodified", "invert"])  # fmt: skip
+    own = prune.cell_masks(prune.method_settings("magnitude"), model, 0.75, seed=0)
+    for ranking in ("unmodified", "invert"):
+        assert all(torch.equal(read[ranking][n], own[ranking][n]) for n in own[ranking])

@@ -57,13 +57,6 @@ def test_no_spread_is_the_exact_test_of_the_shifted_differences():
     assert stats.paired_p([0.0] * 5, "greater")[0] == pytest.approx(1.0)
 
 
-def test_holm_by_hand():
-    # sorted 0.01, 0.03, 0.04 times 3, 2, 1: 0.03, 0.06, 0.04 -> kept monotone: 0.03, 0.06, 0.06
-    adjusted = stats.holm([0.01, 0.04, 0.03, math.nan])
-    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06]) and math.isnan(adjusted[3])
-    assert stats.holm([0.6, 0.7]) == pytest.approx([1.0, 1.0])  # capped at 1
-
-
 def _runs(seeds, method="snip", sparsity=0.9, ablations=("unmodified", "shuffle", "invert")):
     """seeds: per seed, the accuracies of ``ablations`` in order."""
     rows = []
@@ -80,22 +73,23 @@ def _runs(seeds, method="snip", sparsity=0.9, ablations=("unmodified", "shuffle"
 SEEDS = [(0.90, 0.901, 0.5), (0.80, 0.802, 0.4), (0.85, 0.849, 0.45), (0.88, 0.881, 0.5)]
 
 
-def test_a_method_at_initialization_is_tested_for_no_worse_and_for_worse_when_inverted():
+def test_every_cell_is_an_estimate_with_its_interval_and_no_verdict():
     effects = stats.ablation_effects(_runs(SEEDS), margin=0.005).set_index("ablation")
     shuffle, invert = effects.loc["shuffle"], effects.loc["invert"]
     assert shuffle["family"] == "init" and shuffle["seeds"] == 4
     assert shuffle["difference"] == pytest.approx(0.00075)
     assert shuffle["claim"] == "shuffle no worse than unmodified (margin 0.5 points)"
     d = np.array([0.001, 0.002, -0.001, 0.001])
-    expected = scipy_stats.ttest_1samp(d + 0.005, 0.0, alternative="greater").pvalue
-    assert shuffle["p_value"] == pytest.approx(expected) and shuffle["verdict"] == stats.SHOWN
-    assert invert["claim"] == "invert worse than unmodified" and invert["verdict"] == stats.SHOWN
-    # the same data with a margin of zero: being no worse at all is not shown
-    strict = stats.ablation_effects(_runs(SEEDS), margin=0.0).set_index("ablation")
-    assert strict.loc["shuffle", "verdict"] == stats.NOT_SHOWN
+    half = scipy_stats.t.ppf(0.95, 3) * scipy_stats.sem(d)
+    assert (shuffle["ci_low"], shuffle["ci_high"]) == pytest.approx(
+        (d.mean() - half, d.mean() + half)
+    )
+    assert shuffle["seed_differences"] == pytest.approx(list(d))
+    assert shuffle["verdict"] == stats.ESTIMATE and invert["verdict"] == stats.ESTIMATE
+    assert "p_value" not in effects and "p_adjusted" not in effects
 
 
-def test_each_family_is_tested_with_its_own_claims():
+def test_each_family_carries_its_own_claims():
     runs = pd.concat(
         [
             _runs(SEEDS, method=method, ablations=("unmodified", "shuffle", "invert"))
@@ -103,69 +97,61 @@ def test_each_family_is_tested_with_its_own_claims():
         ]
     )
     effects = stats.ablation_effects(runs, margin=0.005).set_index(["method", "ablation"])
-    # random pruning: the reference, no claim at all
     assert set(effects.loc["random", "verdict"]) == {stats.DESCRIBED}
-    assert effects.loc["random", "p_value"].isna().all()
-    # GraSP: shuffle no worse like every method at initialization, invert descriptive (MtM)
     assert effects.loc[("grasp", "shuffle"), "expected"] == "no worse"
     assert effects.loc[("grasp", "invert"), "verdict"] == stats.DESCRIBED
-    # MtM's benchmarks: shuffling is claimed to hurt; these seeds do not lose, so not shown
     benchmark = effects.loc[("magnitude_trained", "shuffle")]
     assert benchmark["family"] == "after_training"
     assert benchmark["claim"] == "shuffle worse than unmodified"
-    assert benchmark["verdict"] == stats.NOT_SHOWN
-    assert effects.loc[("magnitude_trained", "invert"), "verdict"] == stats.SHOWN
-    # a plugin's declared family decides its claims
     plugin = {"mine": {"family": "after_training", "expected": {"shuffle": "worse"}}}
     mine = stats.ablation_effects(_runs(SEEDS, method="mine"), 0.005, claims=plugin)
     assert mine.set_index("ablation").loc["shuffle", "claim"] == "shuffle worse than unmodified"
     assert mine.set_index("ablation").loc["invert", "verdict"] == stats.DESCRIBED
 
 
-def test_shuffle_and_reinit_are_families_of_their_own():
-    seeds = [(0.9, 0.9, 0.9), (0.8, 0.81, 0.8), (0.85, 0.85, 0.86)]
-    runs = pd.concat(
-        [
-            _runs(seeds, sparsity=s, ablations=("unmodified", "shuffle", "reinit"))
-            for s in (0.5, 0.9)
-        ]
-    )
-    effects = stats.ablation_effects(runs, margin=0.005)
-    assert effects["claim"].nunique() == 2
-    for _, family in effects.groupby("claim"):
-        # two sparsities with the same p each: Holm doubles it within the claim only
-        assert family["p_adjusted"].tolist() == pytest.approx((2 * family["p_value"]).clip(upper=1))
-
-
-def test_sparsity_zero_and_cells_at_chance_or_collapsed_do_not_count():
+def test_no_seed_is_left_out_for_its_unmodified_outcome_and_collapsed_runs_are_counted():
+    # selection on one arm's outcome would remove pairs with d >= 0: a seed whose unmodified
+    # run ends at chance stays; collapsed ablated runs are counted in, and counted
     runs = pd.concat([_runs(SEEDS), _runs(SEEDS, sparsity=0.0)])
-    # seed 1 at chance (10 classes: 0.1 + the slack), seed 2 with an emptied layer
     runs.loc[(runs["seed"] == 1) & (runs["ablation"] == "unmodified"), "final_test_accuracy"] = 0.11
-    runs.loc[(runs["seed"] == 2) & (runs["ablation"] == "unmodified"), "layer_collapse"] = True
+    collapsed = (runs["seed"] == 2) & (runs["ablation"] == "shuffle")
+    runs.loc[collapsed, "layer_collapse"] = True
     effects = stats.ablation_effects(runs, margin=0.005, chance={"n": 0.1})
     assert set(effects["sparsity"]) == {0.9}  # every ablation of sparsity 0 is the identity
     shuffle = effects.set_index("ablation").loc["shuffle"]
-    assert shuffle["seeds"] == 2
-    assert shuffle["excluded"] == "seed 1: at chance; seed 2: layer collapsed"
-    assert shuffle["difference"] == pytest.approx(np.mean([0.001, 0.001]))
-    # every unmodified run at chance: no test, and it counts toward no verdict
-    dead = _runs([(0.1, 0.1, 0.1)] * 3)
-    effects = stats.ablation_effects(dead, margin=0.005, chance={"n": 0.1})
-    assert set(effects["verdict"]) == {stats.NO_USABLE} and effects["p_value"].isna().all()
+    assert shuffle["seeds"] == 4 and shuffle["excluded"] == ""
+    assert shuffle["collapsed_runs"] == 1
+    # the seed whose unmodified run ended at chance is in the estimate: 0.802 - 0.11
+    assert shuffle["seed_differences"][1] == pytest.approx(0.802 - 0.11)
 
 
-def test_one_seed_gives_no_test():
+def test_a_seed_missing_a_run_is_named_not_dropped_silently():
+    runs = _runs(SEEDS)
+    runs = runs[~((runs["seed"] == 3) & (runs["ablation"] == "shuffle"))]
+    shuffle = stats.ablation_effects(runs, margin=0.005).set_index("ablation").loc["shuffle"]
+    assert shuffle["seeds"] == 3 and shuffle["excluded"] == "seed 3: no shuffle run"
+
+
+def test_the_range_and_the_effective_density_of_each_cell():
+    runs = pd.concat([_runs(SEEDS, sparsity=s) for s in (0.5, 0.9, 0.98)])
+    effective = pd.DataFrame(
+        [{"net": "n", "method": "snip", "sparsity": s, "seed": seed, "ablation": a,
+          "effective_density": (1 - s) * (0.5 if a == "shuffle" else 1.0)}
+         for s in (0.5, 0.9, 0.98) for seed in range(4) for a in ("unmodified", "shuffle")]
+    )  # fmt: skip
+    effects = stats.ablation_effects(runs, 0.005, declared={"n": [0.9]}, effective=effective)
+    shuffle = effects[effects["ablation"] == "shuffle"].set_index("sparsity")
+    assert shuffle["range"].to_dict() == {0.5: stats.OTHER, 0.9: stats.DECLARED,
+                                          0.98: stats.EXTREME}  # fmt: skip
+    assert shuffle.loc[0.98, "effective_density"] == pytest.approx(0.02)
+    assert shuffle.loc[0.98, "ablated_effective_density"] == pytest.approx(0.01)
+    invert = effects[effects["ablation"] == "invert"].set_index("sparsity")
+    assert np.isnan(invert.loc[0.98, "ablated_effective_density"])  # unknown: NaN
+
+
+def test_one_seed_gives_no_interval():
     effects = stats.ablation_effects(_runs([(0.9, 0.91, 0.5)]), margin=0.005)
-    assert set(effects["verdict"]) == {stats.NO_TEST}
-    assert effects["p_value"].isna().all() and effects["ci_low"].isna().all()
-
-
-def test_too_few_seeds_say_so_with_the_smallest_p():
-    # two seeds that both lose exactly the same: the exact test's p is 1/4 at best
-    effects = stats.ablation_effects(_runs([(0.9, 0.9, 0.5), (0.8, 0.8, 0.4)]), margin=0.005)
-    shuffle = effects.set_index("ablation").loc["shuffle"]
-    assert shuffle["test"] == stats.EXACT_NO_SPREAD
-    assert shuffle["smallest_p"] == pytest.approx(0.25) and shuffle["verdict"] == stats.TOO_FEW
+    assert effects["ci_low"].isna().all() and (effects["seeds"] == 1).all()
 
 
 def _distances(values, method="m", sparsity=0.75, entries=("all",)):
@@ -221,8 +207,9 @@ def test_the_confirmatory_test_against_brute_force():
         per_method[method] = values
         frames.append(_distances(values, method=method, entries=("all", "unpruned")))
     tests = stats.distance_tests(
-        pd.concat(frames), sparsities={"n": 0.75}, table1_methods=("magnitude", "snip", "synflow")
-    )
+        pd.concat(frames), sparsities={"n": 0.75}, table1_methods=("magnitude", "snip", "synflow"),
+        primary=["n"],
+    )  # fmt: skip
     confirmatory = tests[(tests["role"] == "confirmatory") & (tests["entries"] == "all")]
     assert len(confirmatory) == 2 and set(confirmatory["methods"]) == {"magnitude, snip"}
     p_by_hand = {}
@@ -246,8 +233,11 @@ def test_the_confirmatory_test_against_brute_force():
     # intersection-union: the claim's p is the larger one, no Holm
     assert (confirmatory["p_adjusted"] == max(p_by_hand.values())).all()
     assert (confirmatory["smallest_p"] == 1 / 32).all()
-    # both entry sets are tested, each a family of its own
-    assert set(tests.loc[tests["role"] == "confirmatory", "entries"]) == {"all", "unpruned"}
+    # one primary test: all entries; the kept weights alone are secondary, no verdict
+    assert set(tests.loc[tests["role"] == "confirmatory", "entries"]) == {"all"}
+    secondary = tests[tests["role"] == "secondary"]
+    assert set(secondary["entries"]) == {"unpruned"}
+    assert set(secondary["verdict"]) == {stats.ESTIMATE}
 
 
 def test_five_unanimous_seeds_show_singh_and_liu_s_claim():
@@ -258,15 +248,18 @@ def test_five_unanimous_seeds_show_singh_and_liu_s_claim():
     }
     frames = [_distances(values, method=m) for m in ("magnitude", "snip", "graspabs", "synflow")]
     tests = stats.distance_tests(
-        pd.concat(frames), sparsities={"n": 0.75}, table1_methods=("magnitude", "snip", "synflow")
-    )
+        pd.concat(frames), sparsities={"n": 0.75}, table1_methods=("magnitude", "snip", "synflow"),
+        primary=["n"],
+    )  # fmt: skip
     confirmatory = tests[tests["role"] == "confirmatory"]
     assert (confirmatory["p_adjusted"] == 1 / 32).all()
     assert set(confirmatory["verdict"]) == {stats.SHOWN}
     # with four seeds the design cannot reach 0.05, and says so
     four = pd.concat(frames)
     four = four[four["seed"] < 4]
-    tests = stats.distance_tests(four, sparsities={"n": 0.75}, table1_methods=("snip",))
+    tests = stats.distance_tests(
+        four, sparsities={"n": 0.75}, table1_methods=("snip",), primary=["n"]
+    )
     confirmatory = tests[tests["role"] == "confirmatory"]
     assert set(confirmatory["verdict"]) == {stats.TOO_FEW}
     assert (confirmatory["smallest_p"] == 1 / 16).all()
@@ -286,3 +279,23 @@ def test_a_layer_collapsed_in_either_run_is_left_out_of_table1():
     table = tables.table1(distances, {"n": 0.75})
     row = table[table["layer_set"] == "weights"].iloc[0]
     assert row["random"] == pytest.approx(0.05) and row["shuffle"] == pytest.approx(0.01)
+
+
+def test_a_missing_part_or_a_part_on_other_seeds_is_no_test_not_shown():
+    # Singh & Liu's intersection-union test needs both parts, over the same seeds
+    values = {
+        seed: {"random": [0.05, 0.051], "shuffle": [0.015, 0.016], "reinit": [0.014, 0.015]}
+        for seed in range(5)
+    }
+    distances = _distances(values, method="snip")
+    no_reinit = distances[distances["comparison"] != "reinit"]
+    tests = stats.distance_tests(no_reinit, {"n": 0.75}, ("snip",), primary=["n"])
+    confirmatory = tests[tests["role"] == "confirmatory"]
+    assert list(confirmatory["verdict"]) == ["no test: no reinit runs to compare"]
+    assert np.isnan(confirmatory["p_adjusted"]).all()
+    # reinit on one seed only: both parts are tested over that seed alone, and say so
+    one_seed = distances[(distances["comparison"] != "reinit") | (distances["seed"] == 0)]
+    tests = stats.distance_tests(one_seed, {"n": 0.75}, ("snip",), primary=["n"])
+    confirmatory = tests[tests["role"] == "confirmatory"]
+    assert (confirmatory["seeds"] == 1).all()
+    assert set(confirmatory["verdict"]) == {stats.NO_TEST}

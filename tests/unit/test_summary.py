@@ -3,58 +3,104 @@ for like (pai.reporting.summary), on tables small enough to read."""
 
 import pandas as pd
 
-from pai.analysis import stats
+from pai.analysis import claims, stats
 from pai.reporting import summary
 
 
-def _effects(rows):
-    columns = ["net", "method", "sparsity", "family", "ablation", "expected", "claim", "seeds",
-               "excluded", "test", "smallest_p", "verdict"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
-
-
-def test_each_claim_is_a_sentence_that_says_why_it_is_not_shown():
-    claim = "shuffle worse than unmodified"
-    effects = _effects(
-        [
-            ["n", "lottery", 0.5, "after_training", "shuffle", "worse", claim, 2, "",
-             stats.EXACT_NO_SPREAD, 0.5, stats.TOO_FEW],
-            ["n", "magnitude_trained", 0.5, "after_training", "shuffle", "worse", claim, 2, "",
-             stats.PAIRED_T, 0.0, stats.SHOWN],
-            ["n", "random", 0.5, "reference", "shuffle", "descriptive", "shuffle: no claim", 2,
-             "", "none", float("nan"), stats.DESCRIBED],
-        ]
+def _runs(table):
+    """table: (method, sparsity, seed, ablation) -> accuracy, on net n."""
+    return pd.DataFrame(
+        [{"net": "n", "method": m, "sparsity": s, "seed": seed, "ablation": a,
+          "final_test_accuracy": acc, "layer_collapse": False, "diverged": False}
+         for (m, s, seed, a), acc in table.items()]
     )  # fmt: skip
-    text = summary.mtm_sentences(effects)
+
+
+def _two_seeds():
+    table = {}
+    for seed in range(2):
+        for method in ("snip", "lottery", "random"):
+            for sparsity in (0.75, 0.98):
+                table[(method, sparsity, seed, "unmodified")] = 0.9
+                table[(method, sparsity, seed, "shuffle")] = 0.9 - 0.02 * (seed + 1)
+    return _runs(table)
+
+
+def test_each_claim_is_a_sentence_that_says_what_the_design_can_show():
+    pooled = claims.pooled_claims(_two_seeds(), {"n": [0.75]}, margin=0.005)
+    text = summary.mtm_claim_sentences(pooled)
     assert text == (
-        "- n, pruned after training (MtM's benchmarks), magnitude_trained and lottery: shuffle "
-        "worse than unmodified, shown in 1 of 2 tests; 1 cannot be shown with 2 seeds (the "
-        "smallest p this design can reach is 0.5, not below 0.05).\n"
-    )  # random pruning makes no claim: no sentence
-    counts = summary.verdict_counts(effects)
-    assert counts[["tests", "shown", "cannot be shown (seeds)"]].values.tolist() == [[2, 1, 1]]
+        "- n, reproduction (snip), pruned at initialization, at 0.75: shuffle no worse than "
+        "unmodified (margin 0.5 points): cannot be shown with these seeds; mean -3.0 [-9.3, "
+        "+3.3] points over 2 seeds; with 2 seeds the exact test's smallest p is 0.25: it needs "
+        "5 seeds that all agree.\n"
+        "- n, reproduction (lottery), pruned after training (MtM's benchmarks), at 0.75: shuffle "
+        "worse than unmodified: cannot be shown with these seeds; mean -3.0 [-9.3, +3.3] points "
+        "over 2 seeds; with 2 seeds the exact test's smallest p is 0.25: it needs 5 seeds that "
+        "all agree.\n"
+    )  # random pruning makes no claim: a calibration row, no sentence
+    table = summary.mtm_claims_table(pooled, "calibration")
+    assert table[["methods", "claim"]].values.tolist() == [
+        ["random", "shuffle: no effect by construction (calibration)"]
+    ]
+
+
+def test_the_estimates_are_per_method_and_sparsity_with_collapse_counted_apart():
+    runs = _two_seeds()
+    cell = (runs["seed"] == 1) & (runs["ablation"] == "shuffle") & (runs["sparsity"] == 0.98)
+    runs.loc[cell & (runs["method"] == "snip"), ["final_test_accuracy", "layer_collapse"]] = (
+        0.1,
+        True,
+    )
+    effects = stats.ablation_effects(runs, 0.005, chance={"n": 0.1}, declared={"n": [0.75]})
+    declared = summary.estimates(effects, stats.DECLARED)
+    assert declared[["method", "sparsity", "shuffle"]].values.tolist() == [
+        ["random", 0.75, "-3.0 [-9.3, +3.3] (2 seeds)"],
+        ["snip", 0.75, "-3.0 [-9.3, +3.3] (2 seeds)"],
+        ["lottery", 0.75, "-3.0 [-9.3, +3.3] (2 seeds)"],
+    ]
+    extreme = summary.estimates(effects, stats.EXTREME).set_index("method")
+    assert extreme.loc["snip", "shuffle"].endswith("(2 seeds; 1 collapsed)")
+
+
+def test_the_page_says_what_a_grid_cannot_show():
+    nets = {"n": {"arch": "lenet300", "dataset": "digits", "epochs": 3},
+            "m": {"arch": "lenet300", "dataset": "mnist", "epochs": 40}}  # fmt: skip
+    runs = pd.concat([_two_seeds(), _two_seeds().assign(net="m")])
+    assert summary.grid_caveats(runs, nets) == (
+        "- n (lenet300 on digits) is not one of MtM's nets: its numbers reproduce nothing of MtM "
+        "and say nothing about MNIST or CIFAR.\n"
+        "- m has 2 seeds: the exact test cannot reach p < 0.05 below 5 seeds, so no claim can be "
+        "shown on it; everything about it here is an estimate.\n"
+        "- n has 2 seeds: the exact test cannot reach p < 0.05 below 5 seeds, so no claim can be "
+        "shown on it; everything about it here is an estimate.\n"
+    )
 
 
 def test_singh_and_liu_s_verdict_reads_as_a_sentence():
     row = {"role": "confirmatory", "net": "n", "sparsity": 0.75, "methods": "snip, synflow",
            "seeds": 5, "random_w1": 0.05, "ablation_w1": 0.01, "difference": 0.04,
            "ci_low": 0.03, "ci_high": 0.05, "p_value": 1 / 32, "p_adjusted": 1 / 32,
-           "verdict": stats.SHOWN}  # fmt: skip
+           "verdict": stats.SHOWN, "entries": "all"}  # fmt: skip
     tests = pd.DataFrame(
         [
-            {**row, "entries": "all", "claim": "W1(random) > W1(shuffle)"},
-            {**row, "entries": "all", "claim": "W1(random) > W1(reinit)"},
-            {**row, "entries": "unpruned", "claim": "W1(random) > W1(reinit)", "seeds": 2,
-             "verdict": stats.TOO_FEW},
+            {**row, "claim": "W1(random) > W1(shuffle)"},
+            {**row, "claim": "W1(random) > W1(reinit)"},
+            {**row, "role": "secondary", "entries": "unpruned", "claim": "W1(random) > W1(reinit)",
+             "verdict": stats.ESTIMATE},
         ]
     )  # fmt: skip
     assert summary.singh_liu_sentences(tests) == (
         "- n, all entries, as Table 1, sparsity 0.75: random pruning moves the trained weights "
         "farther than shuffle and reinit (the mean over snip, synflow): shown, p = 0.0312 with 5 "
         "seeds.\n"
-        "- n, the kept weights alone, sparsity 0.75: random pruning moves the trained weights "
-        "farther than shuffle and reinit (the mean over snip, synflow): cannot be shown: 2 "
-        "seeds, the smallest p is 0.25.\n"
+    )  # the secondary rows give no sentence
+    # a missing part: the sentence names what was tested, and says there is no test
+    missing = tests.iloc[[0]].assign(verdict="no test: no reinit runs to compare")
+    assert summary.singh_liu_sentences(missing) == (
+        "- n, all entries, as Table 1, sparsity 0.75: random pruning moves the trained weights "
+        "farther than shuffle (the mean over snip, synflow): no test: no reinit runs to "
+        "compare.\n"
     )
 
 
@@ -79,28 +125,5 @@ def test_a_grid_without_the_tests_gives_no_sentences():
     # no random pruning in the grid: no distance tests at all, and no MtM claims either
     assert summary.singh_liu_sentences(pd.DataFrame()) == ""
     assert summary.singh_liu_sentences(pd.DataFrame(columns=["role"])) == ""
-    assert summary.mtm_sentences(pd.DataFrame()) == ""
-    assert summary.verdict_counts(pd.DataFrame()).empty
-
-
-def test_each_method_gets_its_own_line_of_checks():
-    no_worse = "shuffle no worse than unmodified (margin 0.5 points)"
-    effects = _effects(
-        [
-            ["n", "ntksap", 0.5, "init", "shuffle", "no worse", no_worse, 2, "", stats.PAIRED_T,
-             0.0, stats.SHOWN],
-            ["n", "ntksap", 0.9, "init", "shuffle", "no worse", no_worse, 2, "", stats.PAIRED_T,
-             0.0, stats.NOT_SHOWN],
-            ["n", "snip", 0.5, "init", "shuffle", "no worse", no_worse, 2, "", stats.PAIRED_T,
-             0.0, stats.NOT_SHOWN],
-            ["n", "random", 0.5, "reference", "shuffle", "descriptive", "shuffle: no claim", 2,
-             "", "none", float("nan"), stats.DESCRIBED],
-        ]
-    ).assign(difference=[0.01, -0.03, -0.002, 0.004])  # fmt: skip
-    checks = summary.method_checks(effects)
-    assert checks[["method", "shuffle"]].values.tolist() == [
-        ["random", "no claim; +0.4 points"],
-        ["snip", "no worse: 0 of 1 shown; -0.2 points"],
-        ["ntksap", "no worse: 1 of 2 shown; -1.0 points"],
-    ]
-    assert checks["tested as"].tolist()[1:] == ["pruned at initialization"] * 2
+    assert summary.mtm_claim_sentences(pd.DataFrame()) == ""
+    assert summary.mtm_claims_table(pd.DataFrame()).empty

@@ -59,11 +59,18 @@ def test_the_study_page_and_the_figures_take_them_up(grown):
     runs = pd.read_parquet(workdir / "results/tables/runs.parquet")
     assert set(AFTER_MTM) <= set(runs["method"])
     study = (workdir / "results/tables/study.md").read_text()
-    own_lines = [line for line in study.splitlines() if line.startswith("| lenet300-digits | ")]
     for method in AFTER_MTM:
-        # each with its own line of checks, tested as a method pruned at initialization
-        assert any(
-            f"| {method} | pruned at initialization | no worse: " in line for line in own_lines
-        ), method
+        # each with its own line of estimates at the declared sparsity
+        assert f"| lenet300-digits | {method} | 0.75 | " in study, method
+    # tested apart from MtM's own methods, as the extension
+    pooled = pd.read_parquet(workdir / "results/tables/mtm_claims.parquet")
+    extension = pooled[(pooled["set"] == "extension") & (pooled["net"] == "lenet300-digits")]
+    shuffle = extension.set_index("ablation").loc["shuffle"]
+    assert shuffle["methods"] == ", ".join(AFTER_MTM)
+    reproduction = pooled[(pooled["set"] == "reproduction") & (pooled["role"] == "confirmatory")]
+    assert not set(AFTER_MTM) & {m for ms in reproduction["methods"] for m in ms.split(", ")}
+    # NTK-SAP's reinit is a calibration cell
+    calibration = pooled[pooled["role"] == "calibration"]
+    assert "ntksap" in set(calibration["methods"])
     # and the finished grid is current again
     assert planned_jobs(workdir, *config) == {}

@@ -213,6 +213,17 @@ def chance_accuracies():
     return chance
 
 
+def singh_liu_primary():
+    """The grid nets trained as Singh & Liu trained a net of their Table 1 (like for like):
+    the nets of their claim's confirmatory test."""
+    nets = paper_nets()
+    return [
+        name
+        for name, spec in nets.items()
+        if any(paper.like_for_like(row, spec) for row in paper.PUBLISHED)
+    ]
+
+
 def table1_methods():
     """The methods of Singh & Liu's Table 1 (their confirmatory test's mean)."""
     return list(paper.TABLE1_METHODS)

@@ -14,6 +14,7 @@ tables = {
     "table1": pd.read_csv(inputs.table1),
     "matching": storage.read_parquet(inputs.matching),
     "effects": storage.read_parquet(inputs.effects),
+    "claims": storage.read_parquet(inputs.claims),
     "tests": storage.read_parquet(inputs.tests),
     "similarity": storage.read_parquet(inputs.similarity),
 }

@@ -27,6 +27,9 @@ class Net:
     ablations: list[str]
     sparsities: list[str]  # canonical labels, increasing
     seeds: list[int]
+    # MtM's confirmatory tests cover these (declared; default: sparsities up to
+    # registry.CONFIRMATORY_UP_TO, 0 left out); canonical labels
+    confirmatory_sparsities: list[str]
 
 
 class Catalogue:
@@ -142,6 +145,12 @@ class Catalogue:
             {key: settings[key] for key in registry.OPTIONAL_TRAINING_KEYS if key in settings}
         )
         grid_spec = self.config["grid"]
+        sparsities = grid.sparsity_labels(spec.get("sparsities", grid_spec["sparsities"]))
+        declared = spec.get("confirmatory_sparsities")
+        if declared is None:
+            declared = [
+                s for s in sparsities if 0 < float(s) <= registry.CONFIRMATORY_UP_TO + 1e-9
+            ]
         return Net(
             name=name,
             arch=spec["arch"],
@@ -150,6 +159,7 @@ class Catalogue:
             rewind_iteration=int(settings.get("rewind_iteration", 0)),
             methods=list(dict.fromkeys(spec.get("methods", grid_spec["methods"]))),
             ablations=list(dict.fromkeys(grid_spec["ablations"])),
-            sparsities=grid.sparsity_labels(spec.get("sparsities", grid_spec["sparsities"])),
+            sparsities=sparsities,
             seeds=list(dict.fromkeys(int(s) for s in spec.get("seeds", grid_spec["seeds"]))),
+            confirmatory_sparsities=grid.sparsity_labels(declared),
         )

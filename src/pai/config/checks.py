@@ -205,6 +205,12 @@ class Checks(Catalogue):
                 )
             problems += self._similarity_problems(name, net)
             problems += self._file_method_problems(name, net)
+            undeclared = [s for s in net.confirmatory_sparsities if s not in net.sparsities]
+            if undeclared:
+                problems.append(
+                    f"config key nets.{name}.confirmatory_sparsities: {', '.join(undeclared)} "
+                    f"not among the net's sparsities ({', '.join(net.sparsities)})"
+                )
             for milestone in net.training["milestones"]:
                 if milestone > net.training["epochs"]:
                     problems.append(

@@ -51,6 +51,12 @@ FAMILIES = MappingProxyType(
         "reference": MappingProxyType({}),  # every ablation descriptive
     }
 )
+# MtM's own methods (its four at initialization and its two benchmarks): the reproduction's
+# confirmatory tests pool these alone; every other method is the extension (pai.analysis.claims)
+MTM_METHODS = ("magnitude", "snip", "grasp", "synflow", "magnitude_trained", "lottery")
+# the sparsities a net's confirmatory tests cover when its entry declares none
+# (confirmatory_sparsities): up to this one. Our choice, not MtM's: docs/methods.md, "Statistics"
+CONFIRMATORY_UP_TO = 0.9
 FAMILY_TITLES = MappingProxyType(
     {
         "init": "pruned at initialization",

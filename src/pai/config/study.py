@@ -92,6 +92,12 @@ class Study(Checks):
             self.net_entry(net).sparsities, self.config["analysis"]["table1_sparsity"]
         )
 
+    def confirmatory_sparsities(self) -> dict[str, list[float]]:
+        """Per grid net, the sparsities MtM's confirmatory tests cover (declared)."""
+        return {
+            net.name: [float(s) for s in net.confirmatory_sparsities] for net in self.grid_nets()
+        }
+
     def analysis_sparsities(self) -> dict[str, float]:
         return {net: float(self.analysis_sparsity(net)) for net in self.grid_net_names}
 

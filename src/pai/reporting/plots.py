@@ -13,9 +13,9 @@ them and the same way throughout:
   the report shows the figure (REPORT_FIGURE_PX wide); the legends below the panels, no wider
   than them; layer axes labelled with the layers' names, horizontal where they fit.
 
-Every mean is drawn with a 95% bootstrap confidence interval over seeds (seaborn's
-``errorbar=("ci", 95)``), except ablation_effects' 90% t intervals (the one-sided 95% bounds
-of its tests); with one seed there is none.
+Every mean is drawn with a 90% interval over seeds, the one level of every table: a bootstrap
+interval (seaborn's ``errorbar=("ci", 90)``), or in ablation_effects the 90% t interval of the
+tables; with one seed there is none.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from matplotlib.transforms import Bbox
 from pai.config import registry
 from pai.storage import atomic_write
 
-CI = ("ci", 95)
+CI = ("ci", 90)  # the one interval level of every table and figure (docs/methods.md, "Statistics")
 COLUMNS = 3  # panels per row at most
 PANEL = {"height": 2.4, "aspect": 1.25}
 # a row of fewer panels is widened to this many inches, so its legend below fits under it
@@ -461,7 +461,7 @@ def accuracy_vs_sparsity(runs: pd.DataFrame):
     regimes = [("MtM's regimes", [(Line2D([], [], color="0.3", linestyle="--"),
                                    "matching | extreme (shaded)")])]  # fmt: skip
     legend(grid.figure, _present(METHOD_ORDER, data["method"]), (), regimes + flag_block(marked))
-    _title(grid, "Unmodified masks: accuracy against weights remaining (mean, 95% CI over seeds)")
+    _title(grid, "Unmodified masks: accuracy against weights remaining (mean, 90% CI over seeds)")
     return grid
 
 
@@ -485,7 +485,7 @@ def ablations(runs: pd.DataFrame):
         _present(ABLATION_ORDER, data["ablation"]),
         flag_block(marked),
     )
-    _title(grid, "Ablations of each method's mask (mean, 95% CI over seeds)")
+    _title(grid, "Ablations of each method's mask (mean, 90% CI over seeds)")
     return grid
 
 
@@ -498,7 +498,7 @@ EFFECT_TICKS = (-100, -30, -10, -3, -1, 0, 1, 3, 10, 30, 100)  # accuracy points
 
 def ablation_effects(effects: pd.DataFrame):
     """Accuracy of each ablation minus unmodified (same seed), in accuracy points, with its 90%
-    t interval (its ends are the one-sided 95% bounds the tests use) or, with fewer than
+    t interval (the tables' estimate, unadjusted; no verdict) or, with fewer than
     BAND_SEEDS seeds, each seed's difference; and MtM's non-inferiority margin, drawn and shaded
     below: for methods at initialization shuffle and reinit should stay above it, invert fall
     below zero. One y scale per row of panels."""
@@ -619,7 +619,7 @@ def distances_per_layer(distances: pd.DataFrame, sparsities: Mapping[str, float]
     grid, data = _per_layer(
         data, "w1", ["net", "method"], True, "W1 to unmodified",
         f"Trained weights, pruned zeros included, {_sparsity_text(sparsities)} "
-        "(mean, 95% CI over seeds)",
+        "(mean, 90% CI over seeds)",
     )  # fmt: skip
     legend(grid.figure, _present(METHOD_ORDER, data["method"]),
            _present(list(COMPARISON_DASHES), data["comparison"]))  # fmt: skip
@@ -696,7 +696,7 @@ def topology(table: pd.DataFrame):
     grid.set_axis_labels(REMAINING, "")
     legend(grid.figure, _present(METHOD_ORDER, long["method"]),
            _present(ABLATION_ORDER, long["ablation"]))  # fmt: skip
-    _title(grid, "Start masks: effective paths and nodes (mean, 95% CI over seeds)")
+    _title(grid, "Start masks: effective paths and nodes (mean, 90% CI over seeds)")
     return grid
 
 
@@ -713,7 +713,7 @@ def similarity_per_layer(
     label = "SVCCA (99% variance)" if measure == "svcca" else "linear CKA"
     grid, data = _per_layer(
         at, measure, ["net", "method"], True, label,
-        f"{label} to the unmodified net, trained, {_sparsity_text(sparsities)} (95% CI)",
+        f"{label} to the unmodified net, trained, {_sparsity_text(sparsities)} (90% CI)",
     )  # fmt: skip
     # the baseline in every panel: two dense nets of different seeds, layer by layer
     positions = _layer_positions(at)
@@ -785,7 +785,7 @@ def similarity_dense(table: pd.DataFrame):
         baselines.append((Line2D([], [], **CROSS_SEED_STYLE), "unmodified vs dense, other seed"))
     legend(grid.figure, _present(METHOD_ORDER, per_run["method"]),
            _present(ABLATION_ORDER, per_run["ablation"]), [("baselines", baselines)])  # fmt: skip
-    _title(grid, "Pruned vs dense representations (same seed; mean over layers, 95% CI)")
+    _title(grid, "Pruned vs dense representations (same seed; mean over layers, 90% CI)")
     return grid
 
 

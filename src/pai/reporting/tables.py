@@ -407,9 +407,20 @@ def html_table(
 # the columns of each report table people read (the claim names the ablation and its margin),
 # and their kinds
 EFFECT_SHOWN = [
-    "net", "method", "sparsity", "regime", "family", "claim", "seeds", "excluded", "difference",
-    "ci_low", "ci_high", "test", "p_value", "p_adjusted", "smallest_p", "verdict",
+    "net", "method", "sparsity", "range", "regime", "family", "claim", "seeds", "excluded",
+    "difference", "ci_low", "ci_high", "collapsed_runs", "effective_density",
+    "ablated_effective_density",
 ]  # fmt: skip
+CLAIM_SHOWN = [
+    "role", "net", "set", "family", "claim", "methods", "sparsities", "seeds", "excluded",
+    "difference", "ci_low", "ci_high", "p_value", "verdict", "smallest_p", "detectable",
+    "collapsed_runs", "unrestricted_difference", "unrestricted_verdict",
+]  # fmt: skip
+CLAIM_KINDS = {
+    "difference": "points", "ci_low": "points", "ci_high": "points", "margin": "points",
+    "detectable": "points", "unrestricted_difference": "points", "p_value": "p",
+    "unrestricted_p": "p", "smallest_p": "p",
+}  # fmt: skip
 TEST_SHOWN = [
     "role", "entries", "net", "method", "sparsity", "claim", "seeds", "random_w1", "ablation_w1",
     "difference", "ci_low", "ci_high", "cohens_dz", "p_value", "p_adjusted", "smallest_p",
@@ -417,7 +428,7 @@ TEST_SHOWN = [
 ]  # fmt: skip
 EFFECT_KINDS = {
     "sparsity": "sparsity", "difference": "points", "ci_low": "points", "ci_high": "points",
-    "margin": "points", "p_value": "p", "p_adjusted": "p", "smallest_p": "p",
+    "margin": "points", "effective_density": "percent", "ablated_effective_density": "percent",
 }  # fmt: skip
 TEST_KINDS = {
     "sparsity": "sparsity", "random_w1": "w1", "ablation_w1": "w1", "difference": "w1",

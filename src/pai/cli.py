@@ -228,6 +228,17 @@ def _cell(asked: OneRun, model, dataset, train) -> tuple[dict, dict]:
     from pai.pruning import masks, prune
 
     method = asked.study.methods[asked.method]
+    if method.schedule == "files":  # masks found elsewhere: the cell's files, checked
+        from pai.pruning import mask_files
+
+        label = grid.sparsity_label(asked.sparsity)
+        settings = asked.study.method_settings(
+            asked.method, net=asked.net.name, cells=[(label, str(asked.seed))]
+        )
+        (files,) = settings["files"]
+        weights = mask_files.load_init(files["init"]["path"], model)
+        rankings = ["unmodified", "invert"] if asked.ablation == "invert" else ["unmodified"]
+        return weights, mask_files.cell_masks(settings, files, model, asked.sparsity, rankings)
     settings = asked.study.method_settings(asked.method)
     weights = {name: t.clone() for name, t in model.state_dict().items()}
     dense = None

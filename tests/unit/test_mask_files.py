@@ -195,3 +195,21 @@ def test_the_example_writes_files_that_read_back_as_magnitude_pruning(tmp_path):
     own = prune.cell_masks(prune.method_settings("magnitude"), model, 0.75, seed=0)
     for ranking in ("unmodified", "invert"):
         assert all(torch.equal(read[ranking][n], own[ranking][n]) for n in own[ranking])
+
+
+def test_one_run_of_a_file_method_from_the_command_line(tmp_path):
+    # `python -m pai run` reads the cell's files as the pipeline does: the example's magnitude
+    # masks, inverted from their scores, keep exactly magnitude's count
+    for name in ("config.yaml", "presets/smoke.yaml", "examples/mask_files.yaml"):
+        (tmp_path / Path(name).name).write_text((REPO / name).read_text())
+    subprocess.run([sys.executable, str(REPO / "examples/mask_files/write_masks.py"),
+                    "mask_files_out"], cwd=tmp_path, check=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "pai", "run", "--configfile", "smoke.yaml", "mask_files.yaml",
+         "--net", "lenet300-digits", "--method", "magnitude_files", "--sparsity", "0.75",
+         "--ablation", "invert", "--epochs", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "magnitude_files at sparsity 0.75, ablation invert, seed 0:" in result.stdout
+    assert "density 0.2500" in result.stdout and "final test accuracy" in result.stdout

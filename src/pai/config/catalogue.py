@@ -148,9 +148,7 @@ class Catalogue:
         sparsities = grid.sparsity_labels(spec.get("sparsities", grid_spec["sparsities"]))
         declared = spec.get("confirmatory_sparsities")
         if declared is None:
-            declared = [
-                s for s in sparsities if 0 < float(s) <= registry.CONFIRMATORY_UP_TO + 1e-9
-            ]
+            declared = [s for s in sparsities if 0 < float(s) <= registry.CONFIRMATORY_UP_TO + 1e-9]
         return Net(
             name=name,
             arch=spec["arch"],

@@ -154,7 +154,7 @@ def mtm_claims_table(pooled: pd.DataFrame, role: str = claims_module.CONFIRMATOR
                 "p": row["p_value"],
                 "verdict": row["verdict"],
                 "smallest p": row["smallest_p"],
-                "detectable (points)": 100 * float(row["detectable"]),
+                "detectable (points)": _points(float(row["detectable"])).lstrip("+"),
                 "unrestricted": f"{_points(float(row['unrestricted_difference']))}: "
                 f"{row['unrestricted_verdict']}",
             }
@@ -260,6 +260,8 @@ def confirmatory(tests: pd.DataFrame, role: str = "confirmatory") -> pd.DataFram
         "net", "entries", "sparsity", "methods", "claim", "seeds", "random_w1", "ablation_w1",
         "difference", "ci_low", "ci_high", "p_value", "p_adjusted", "verdict",
     ]  # fmt: skip
+    if role != "confirmatory":  # estimates: no corrected p, no verdict to read
+        columns = [c for c in columns if c != "p_adjusted"]
     return rows[columns].reset_index(drop=True)
 
 
@@ -406,8 +408,8 @@ def study(
         "uniform while shuffle and reinit keep the method's per-layer densities, and the pruned "
         'zeros alone move W1 (docs/methods.md, "Statistics"). Layers pruned to nothing in '
         "either run are left out.\n\n",
-        table(confirmatory(tests)),
-        "\n",
+        table(confirmatory(tests)) if len(confirmatory(tests)) else "",
+        "\n" if len(confirmatory(tests)) else "",
         singh_liu_sentences(tests)
         or "No net of this grid is trained as Singh & Liu trained theirs: their claim is not "
         "tested here.\n",

@@ -152,3 +152,22 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
         counts[match.group(1)] = int(match.group(2))
     counts.pop("total", None)
     return counts
+
+
+def run_with(workdir: Path, name: str, override: dict) -> tuple[dict[str, int], tuple[str, ...]]:
+    """The smoke grid in ``workdir`` run again with ``override`` (a config written as ``name``)
+    layered on it: Snakemake's plan before the run, and the config arguments."""
+    import yaml
+
+    (workdir / name).write_text(yaml.safe_dump(override))
+    config = ("--configfile", "presets/smoke.yaml", name)
+    planned = planned_jobs(workdir, *config)
+    snakemake(workdir, *config)
+    return planned, config
+
+
+def smoke_methods(workdir: Path) -> list[str]:
+    """The smoke preset's grid methods."""
+    import yaml
+
+    return list(yaml.safe_load((workdir / "presets/smoke.yaml").read_text())["grid"]["methods"])

@@ -47,7 +47,7 @@ BAD_CONFIGS = [
     ("plots: {context: huge}", ["plots.context", "'huge'"]),
     ("data: {folders: {svhn: x}}", ["data.folders.svhn", "not a folder dataset"]),
     ("plugins: {methods: {snip: {function: x.py:score}}}", ["plugins.methods.snip", "built-in"]),
-    ("plugins: {methods: {mine: {data: true}}}", ["plugins.methods.mine", "'function'"]),
+    ("plugins: {methods: {mine: {data: true}}}", ["plugins.methods.mine", "give either function"]),
     # every problem of a config at once, not only the first
     (
         "grid: {sparsities: [2], seeds: [-1]}",

@@ -11,7 +11,14 @@ import sys
 import pytest
 import torch
 import yaml
-from pipeline_helpers import copy_workdir, file_digests, planned_jobs, snakemake
+from pipeline_helpers import (
+    copy_workdir,
+    file_digests,
+    planned_jobs,
+    run_with,
+    smoke_methods,
+    snakemake,
+)
 
 from pai import storage
 from pai.config import registry
@@ -35,12 +42,8 @@ def brought_back(smoke_run, tmp_path_factory):
     assert exported.returncode == 0, exported.stderr
     block = yaml.safe_load(exported.stdout)
     assert block == yaml.safe_load((workdir / "exported/method.yaml").read_text())
-    smoke = yaml.safe_load((workdir / "presets/smoke.yaml").read_text())
-    block["nets"] = {NET: {"methods": [*smoke["grid"]["methods"], "snip_files"]}}
-    (workdir / "files.yaml").write_text(yaml.safe_dump(block))
-    config = ("--configfile", "presets/smoke.yaml", "files.yaml")
-    planned = planned_jobs(workdir, *config)
-    snakemake(workdir, *config)
+    block["nets"] = {NET: {"methods": [*smoke_methods(workdir), "snip_files"]}}
+    planned, config = run_with(workdir, "files.yaml", block)
     return workdir, planned, config
 
 

@@ -83,6 +83,8 @@ REACH_NO_JOB = {
     "(tests/unit/test_scoring.py checks the temperature in GraSP's scores)",
     "scoring.progressive_steps": "FORCE and Iter-SNIP are not in the smoke grid's methods "
     "(tests/unit/test_progressive_methods.py runs their steps)",
+    "scoring.progressive_loss": "as scoring.progressive_steps (both losses: "
+    "tests/unit/test_progressive_methods.py)",
     "scoring.prospr_steps": "ProsPr is not in the smoke grid's methods "
     "(tests/unit/test_mask_gradients.py checks its steps against finite differences)",
     "scoring.prospr_lr": "as scoring.prospr_steps",

@@ -270,6 +270,10 @@ def cell_masks(
             raise ValueError(f"unknown ranking {ranking!r}; known: {RANKINGS}")
     if settings["schedule"] == "lottery":
         raise ValueError("lottery masks come from IMP's rounds: use lottery_masks")
+    if settings["schedule"] == "files":
+        raise ValueError(
+            f"{settings['name']}'s masks are read from files: pai.pruning.mask_files.cell_masks"
+        )
     result = {}
     if settings["schedule"] == "iterative":
         for ranking in rankings:

@@ -40,9 +40,14 @@ def test_each_claim_is_a_sentence_that_says_what_the_design_can_show():
         "all agree.\n"
     )  # random pruning makes no claim: a calibration row, no sentence
     table = summary.mtm_claims_table(pooled, "calibration")
-    assert table[["methods", "claim"]].values.tolist() == [
-        ["random", "shuffle: no effect by construction (calibration)"]
+    assert table[["methods at sparsities", "claim"]].values.tolist() == [
+        ["random at 0.75", "shuffle: no effect by construction (calibration)"]
     ]
+    confirmatory = summary.mtm_claims_table(pooled)
+    assert confirmatory.columns.tolist() == [
+        "net", "set", "claim", "methods at sparsities", "seeds",
+        "estimate (points, 90% interval)", "verdict", "p",
+    ]  # fmt: skip
 
 
 def test_the_estimates_are_per_method_and_sparsity_with_collapse_counted_apart():
@@ -127,3 +132,16 @@ def test_a_grid_without_the_tests_gives_no_sentences():
     assert summary.singh_liu_sentences(pd.DataFrame(columns=["role"])) == ""
     assert summary.mtm_claim_sentences(pd.DataFrame()) == ""
     assert summary.mtm_claims_table(pd.DataFrame()).empty
+
+
+def test_a_sentence_names_what_the_masks_left_out_and_the_unrestricted_result():
+    effective = pd.DataFrame(
+        [{"net": "n", "method": "snip", "sparsity": 0.98, "seed": 0, "ablation": "shuffle",
+          "effective_density": 0.0}]
+    )  # fmt: skip
+    pooled = claims.pooled_claims(_two_seeds(), {"n": [0.75, 0.98]}, 0.005, effective=effective)
+    text = summary.mtm_claim_sentences(pooled)
+    assert (
+        "; left out: snip at 0.98: a mask with no effective weight (unrestricted: -3.0 points, "
+        "cannot be shown with these seeds)." in text
+    )

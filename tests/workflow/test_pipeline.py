@@ -277,11 +277,9 @@ def test_report_embeds_every_figure_with_its_caption_and_opens_on_the_study(smok
     study = (smoke_run / "results/tables/study.md").read_text()
     assert "## What was run" in study and "## The claims, tested over seeds" in study
     # the confirmatory tests by set and family, the benchmarks tested for "worse"
-    assert "| reproduction | pruned at initialization | shuffle no worse than unmodified" in study
-    assert (
-        "| reproduction | pruned after training (MtM's benchmarks) | shuffle worse than "
-        "unmodified" in study
-    )
+    assert "| reproduction | shuffle no worse than unmodified (margin 0.5 points) |" in study
+    assert "| reproduction | shuffle worse than unmodified | magnitude_trained, lottery" in study
+    assert "pruned after training (MtM's benchmarks), at 0.75: shuffle worse than" in study
     assert "lenet300-digits (lenet300 on digits) is not one of MtM's nets" in study
     assert ("What was run" in html and "MtM&#x27;s matching sparsities" in html) or (
         "MtM's matching sparsities" in html

@@ -133,32 +133,27 @@ def _estimate(row) -> str:
 
 
 def mtm_claims_table(pooled: pd.DataFrame, role: str = claims_module.CONFIRMATORY) -> pd.DataFrame:
-    """MtM's pooled tests (or, ``role`` calibration, the negative controls) for people: the
-    estimate in points with its 90% interval, the verdict, what the design can show."""
+    """MtM's pooled tests (or, ``role`` calibration, the negative controls) for people, narrow
+    enough to read in the report: the estimate in points with its 90% interval, the verdict and
+    its p; the rest (family, exclusions, power, the unrestricted analysis) is in the sentences
+    and in mtm_claims.md."""
     if pooled.empty:
         return pd.DataFrame()
     rows = []
     for _, row in pooled[pooled["role"] == role].iterrows():
-        shown = {
-            "net": row["net"],
-            "set": row["set"],
-            "family": registry.FAMILY_TITLES.get(row["family"], row["family"]),
+        shown = {"net": row["net"]}
+        if role == claims_module.CONFIRMATORY:
+            shown["set"] = row["set"]
+        shown |= {
             "claim": row["claim"],
-            "methods": row["methods"],
-            "sparsities": row["sparsities"],
+            "methods at sparsities": f"{row['methods']} at {row['sparsities'] or '–'}",
             "seeds": int(row["seeds"]),
             "estimate (points, 90% interval)": _estimate(row),
         }
         if role == claims_module.CONFIRMATORY:
-            shown |= {
-                "p": row["p_value"],
-                "verdict": row["verdict"],
-                "smallest p": row["smallest_p"],
-                "detectable (points)": _points(float(row["detectable"])).lstrip("+"),
-                "unrestricted": f"{_points(float(row['unrestricted_difference']))}: "
-                f"{row['unrestricted_verdict']}",
-            }
-        shown |= {"collapsed runs": int(row["collapsed_runs"]), "excluded": row["excluded"]}
+            shown |= {"verdict": row["verdict"], "p": row["p_value"]}
+        else:
+            shown["collapsed runs"] = int(row["collapsed_runs"])
         rows.append(shown)
     return pd.DataFrame(rows)
 
@@ -192,6 +187,15 @@ def mtm_claim_sentences(pooled: pd.DataFrame) -> str:
             )
         if int(row["collapsed_runs"]):
             text += f"; {int(row['collapsed_runs'])} collapsed run(s) counted in"
+        if row["excluded"]:
+            text += (
+                f"; left out: {row['excluded']} (unrestricted: "
+                f"{_points(float(row['unrestricted_difference']))} points, "
+                f"{row['unrestricted_verdict']})"
+            )
+        if seeds >= claims_module.SEEDS_NEEDED and math.isfinite(float(row["detectable"])):
+            shift = _points(float(row["detectable"])).lstrip("+")
+            text += f"; the smallest shift it could show at this spread: about {shift} points"
         lines.append(text + ".\n")
     return "".join(lines)
 
@@ -374,10 +378,10 @@ def study(
         f"{_margin(effects)} accuracy points; *shown worse* when the seeds lie below it) and "
         "invert worse (GraSP: no claim); MtM's benchmarks, pruned after training: every ablation "
         "worse. A (method, sparsity) whose mask has no effective weight is decided from the "
-        "masks and has no test (*unrestricted* keeps it); runs that collapse or diverge in "
-        "training are counted in, never left out. *detectable*: the smallest shift a one-sided "
-        "t test could show at the observed spread of the seeds. Every column: mtm_claims.md."
-        "\n\n",
+        "masks and has no test (the unrestricted analysis keeps it); runs that collapse or "
+        "diverge in training are counted in, never left out. Each sentence below says what the "
+        "design could show; every column (power, exclusions, the unrestricted analysis): "
+        "mtm_claims.md.\n\n",
         table(mtm_claims_table(claims)),
         "\n",
         mtm_claim_sentences(claims),

@@ -37,21 +37,24 @@ from scipy import stats as scipy_stats
 
 from pai.analysis.stats import (
     ALPHA,
+    EXACT,
     EXACT_SEEDS,
+    NOT_SHOWN,
+    PAIRED_T,
+    SHOWN,
+    TOO_FEW,
     broken_runs,
     claim_label,
-    sign_flip_p,
+    paired_exact_p,
+    smallest_exact_p,
     t_interval,
 )
 from pai.config import registry
 
 REPRODUCTION, EXTENSION = "reproduction", "extension"
 CONFIRMATORY, CALIBRATION = "confirmatory", "calibration"
-SHOWN, SHOWN_WORSE, NOT_SHOWN = "shown", "shown worse (inferior)", "not shown"
-TOO_FEW = "cannot be shown with these seeds"
+SHOWN_WORSE = "shown worse (inferior)"  # beside stats' SHOWN, NOT_SHOWN and TOO_FEW
 NO_TEST = "no test"
-# the cells where an ablation cannot matter by construction: method -> ablations
-NEGATIVE_CONTROLS = {"random": ("shuffle", "reinit"), "ntksap": ("reinit",)}
 # the seeds the exact sign-flip test needs to reach p < ALPHA when every seed agrees
 SEEDS_NEEDED = math.ceil(math.log2(1 / ALPHA))
 
@@ -74,14 +77,9 @@ def _claim_text(ablation: str, expected: str, margin: float) -> str:
 
 
 def pooled_p(seed_means: Sequence[float], alternative: str, null: float = 0.0) -> float:
-    """The one-sided p of H1: mean(seed_means) > null ("greater") or < null ("less"): the exact
-    sign-flip test up to EXACT_SEEDS seeds, the t test beyond."""
-    shifted = np.asarray(seed_means, dtype=float) - null
-    if len(shifted) < 2:
-        return math.nan
-    if len(shifted) <= EXACT_SEEDS:
-        return sign_flip_p(shifted, alternative)
-    return float(scipy_stats.ttest_1samp(shifted, 0.0, alternative=alternative).pvalue)
+    """The one-sided p of H1: mean(seed_means) > null ("greater") or < null ("less"):
+    :func:`pai.analysis.stats.paired_exact_p` of the means shifted by ``null``."""
+    return paired_exact_p(np.asarray(seed_means, dtype=float) - null, alternative)[0]
 
 
 def verdict(seed_means: Sequence[float], expected: str, margin: float) -> tuple[float, str]:
@@ -100,7 +98,7 @@ def verdict(seed_means: Sequence[float], expected: str, margin: float) -> tuple[
         p = pooled_p(seed_means, "less")
         if p < ALPHA:
             return p, SHOWN
-    return p, TOO_FEW if n <= EXACT_SEEDS and 2.0**-n >= ALPHA else NOT_SHOWN
+    return p, TOO_FEW if n <= EXACT_SEEDS and smallest_exact_p(n) >= ALPHA else NOT_SHOWN
 
 
 def _per_seed(
@@ -173,7 +171,7 @@ def pooled_claims(
             for method in methods:
                 spec = claims.get(method, at_init)
                 expected = spec["expected"].get(ablation, registry.DESCRIPTIVE)
-                if ablation in NEGATIVE_CONTROLS.get(method, ()):
+                if ablation in registry.NEGATIVE_CONTROLS.get(method, ()):
                     groups.setdefault((CALIBRATION, method, spec["family"], "none"), []).append(
                         method
                     )
@@ -267,10 +265,10 @@ def _claim_row(role, net, group_set, family, ablation, expected, members, accura
         "ci_high": high,
         "seed_means": [float(v) for v in values],
         "margin": row_margin,
-        "test": "sign-flip (exact)" if len(values) <= EXACT_SEEDS else "paired t",
+        "test": EXACT if len(values) <= EXACT_SEEDS else PAIRED_T,
         "p_value": p,
         "verdict": said,
-        "smallest_p": 2.0 ** -len(values) if len(values) else math.nan,
+        "smallest_p": smallest_exact_p(len(values)) if len(values) else math.nan,
         "seeds_needed": SEEDS_NEEDED,
         "detectable": _detectable(values),
         "collapsed_runs": collapsed,

@@ -54,6 +54,10 @@ FAMILIES = MappingProxyType(
 # MtM's own methods (its four at initialization and its two benchmarks): the reproduction's
 # confirmatory tests pool these alone; every other method is the extension (pai.analysis.claims)
 MTM_METHODS = ("magnitude", "snip", "grasp", "synflow", "magnitude_trained", "lottery")
+# where an ablation cannot matter by construction (method -> ablations): random pruning's shuffle
+# and reinit draw another random mask; NTK-SAP's mask depends on the init only through its
+# biases. The claims' calibration (pai.analysis.claims)
+NEGATIVE_CONTROLS = MappingProxyType({"random": ("shuffle", "reinit"), "ntksap": ("reinit",)})
 # the sparsities a net's confirmatory tests cover when its entry declares none
 # (confirmatory_sparsities): up to this one. Our choice, not MtM's: docs/methods.md, "Statistics"
 CONFIRMATORY_UP_TO = 0.9

@@ -313,6 +313,7 @@ def study(
         return f"{text}\n{'-' * len(text)}\n\n" if rst else f"## {text}\n\n"
 
     cells = runs.drop_duplicates(["net", "method", "sparsity", "seed"])
+    caveats, singh_liu = grid_caveats(runs, nets), confirmatory(tests)
     seeds = sorted(runs["seed"].unique()) if len(runs) else []
     out = [
         heading("What was run"),
@@ -362,8 +363,8 @@ def study(
         ),
         "\n",
         heading("The claims, tested over seeds"),
-        grid_caveats(runs, nets),
-        "\n" if grid_caveats(runs, nets) else "",
+        caveats,
+        "\n" if caveats else "",
         "One test per claim, declared before anything was trained; every other number is an "
         f"estimate with its interval. Each claim is one-sided at α = {stats.ALPHA:g}, tested "
         "by the exact sign-flip test over seeds: its smallest p is 2^-n "
@@ -412,8 +413,7 @@ def study(
         "uniform while shuffle and reinit keep the method's per-layer densities, and the pruned "
         'zeros alone move W1 (docs/methods.md, "Statistics"). Layers pruned to nothing in '
         "either run are left out.\n\n",
-        table(confirmatory(tests)) if len(confirmatory(tests)) else "",
-        "\n" if len(confirmatory(tests)) else "",
+        table(singh_liu) + "\n" if len(singh_liu) else "",
         singh_liu_sentences(tests)
         or "No net of this grid is trained as Singh & Liu trained theirs: their claim is not "
         "tested here.\n",

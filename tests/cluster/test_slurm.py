@@ -102,7 +102,13 @@ def test_jobs_went_through_sbatch_to_the_right_partitions(cluster_run):
     ]
     for job in jobs:
         # training and the similarity analysis's forward passes run on a GPU node
-        gpu_rules = ("train_model", "train_dense", "train_lottery_round", "compute_similarity")
+        gpu_rules = (
+            "train_model",
+            "train_allocation",
+            "train_dense",
+            "train_lottery_round",
+            "compute_similarity",
+        )
         if rule_of(job) in gpu_rules:
             assert job["Partition"] == "gpu", job
             assert "gpu:1" in _gpus_asked(job), job
@@ -119,7 +125,7 @@ def test_jobs_went_through_sbatch_to_the_right_partitions(cluster_run):
 
 def test_training_saw_its_gpu_inside_the_slurm_job(cluster_run):
     runs = sorted((cluster_run / "results/runs").glob("**/run.json"))
-    assert len(runs) == 40  # 2 nets x 5 methods x 4 ablations
+    assert len(runs) == 44  # 2 nets x 5 methods x 4 ablations, 4 allocations' unmodified runs
     for path in runs:
         environment = json.loads(path.read_text())["provenance"]["environment"]
         assert environment["SLURM_JOB_ID"], path

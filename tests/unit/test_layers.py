@@ -12,6 +12,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "pai"
 # the layers of docs/design.md, lowest first: a package or top-level module may import from
 # lower layers only (and from itself)
 LAYERS = [
+    # the allocation rules' arithmetic, which planning's checks (config) use
+    ["allocation"],
     ["seeds", "storage", "config", "deprecation"],
     ["models", "data"],
     ["pruning"],

@@ -56,7 +56,7 @@ def test_every_name_problem_is_reported_at_once_with_the_known_names():
     text = problems(config)
     assert "config key grid.nets[1]: 'nonet' is not in the nets catalogue" in text
     assert "config key nets.newnet.arch: unknown architecture 'lenet5'; known: lenet300" in text
-    assert "config key grid.methods[0]: unknown method 'snap'; known: random, magnitude" in text
+    assert "config key grid.methods[0]: unknown method 'snap'; known: random, uniform, uniform_plus" in text
     assert "config key grid.ablations[0]: unknown ablation 'flip'" in text
 
 
@@ -111,7 +111,8 @@ def test_too_few_similarity_examples_are_refused_naming_both_numbers():
 def test_grid_and_groups():
     found = Study(smoke(grid={"seeds": [0, 1]}), base=REPO)
     cells = list(found.cells())
-    assert len(cells) == 2 * 5 * 1 * 2  # nets x methods x sparsities x seeds
+    # (methods x sparsities x seeds) per net: LeNet 6, the conv net 8 (Uniform+ and Smart Ratio)
+    assert len(cells) == (6 + 8) * 1 * 2
     assert cells[0] == {
         "net": "lenet300-digits",
         "method": "random",
@@ -119,7 +120,10 @@ def test_grid_and_groups():
         "seed": "0",
     }
     assert len(list(found.groups())) == 2 * 2
-    assert found.grid_methods == ["random", "snip", "synflow", "magnitude_trained", "lottery"]
+    assert found.grid_methods == [
+        "random", "uniform_plus", "erk", "smart_ratio", "snip", "synflow", "magnitude_trained",
+        "lottery",
+    ]  # fmt: skip
 
 
 def test_per_net_methods_and_sparsities():
@@ -127,7 +131,7 @@ def test_per_net_methods_and_sparsities():
     found = Study(config, base=REPO)
     assert found.net_entry("lenet300-digits").methods == ["random", "snip"]
     assert found.net_entry("lenet300-digits").sparsities == ["0.5"]
-    assert len(list(found.cells())) == 2 + 5
+    assert len(list(found.cells())) == 2 + 8
 
 
 def test_job_settings_hold_only_what_decides_a_result():
@@ -184,7 +188,8 @@ def test_plugin_methods_join_the_registry(tmp_path):
         )["digest"]
         != before
     )
-    assert found.grid_methods == ["random", "mine"]
+    assert found.net_entry("lenet300-digits").methods == ["random", "mine"]
+    assert found.grid_methods[-1] == "mine"  # plugins after the built-ins
     # a plugin is tested as a method at initialization unless it declares its family
     assert found.methods["mine"].tested_as == "init"
     declared = Study(with_plugin_method(tmp_path, GOOD, family="after_training"), base=tmp_path)

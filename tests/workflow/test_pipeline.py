@@ -38,6 +38,9 @@ DOWNSTREAM = {
     **{f"plot_{f}": 1 for f in FIGURES},
 }
 
+# the smoke grid's runs: 2 nets x 5 methods x 4 ablations, and 4 allocations' unmodified runs
+RUNS = 2 * 5 * 4 + 4
+
 
 def test_every_figure_of_the_smoke_grid_is_legible_in_the_report(smoke_run):
     """Section 3 of the report's conventions on the smoke grid's own tables: every label at
@@ -73,7 +76,12 @@ def test_every_table_and_figure_is_written(smoke_run):
 
 def test_the_runs_table_has_every_run_and_its_regime(smoke_run):
     runs = pd.read_parquet(smoke_run / "results/tables/runs.parquet")
-    assert len(runs) == 2 * 5 * 4  # nets x methods x ablations
+    # nets x methods x ablations, and the allocations' unmodified runs (erk on both nets; Uniform+
+    # and Smart Ratio on the conv net)
+    assert len(runs) == RUNS
+    allocated = runs[runs["method"].isin(["erk", "uniform_plus", "smart_ratio"])]
+    assert set(allocated["ablation"]) == {"unmodified"} and len(allocated) == 4
+    assert runs["effective_density"].between(0, 1).all()
     # each run is "matching" up to its net's matching sparsity and "extreme" beyond (which nets
     # reach dense accuracy on the smoke grid's few epochs varies with the CPU's arithmetic)
     assert set(runs["regime"]) <= {"matching", "extreme"}
@@ -121,7 +129,7 @@ def _topology_per_run(smoke_run) -> pd.DataFrame:
 
 def test_the_topology_table_has_every_start_mask(smoke_run):
     per_run = _topology_per_run(smoke_run)
-    assert len(per_run) == 40 and (per_run["effective_sparsity"] >= 0.75 - 1e-9).all()
+    assert len(per_run) == RUNS and (per_run["effective_sparsity"] >= 0.75 - 1e-9).all()
     assert per_run["npb_effective_nodes"].le(per_run["npb_total_nodes"]).all()
     assert per_run["supported"].all()
 
@@ -129,7 +137,7 @@ def test_the_topology_table_has_every_start_mask(smoke_run):
 def test_the_channel_table_has_every_share(smoke_run):
     tables = smoke_run / "results/tables"
     channels = pd.read_parquet(tables / "channels.parquet")
-    assert len(channels) == 40 * 51 and channels["share"].between(0, 1).all()
+    assert len(channels) == RUNS * 51 and channels["share"].between(0, 1).all()
     assert (channels[channels["threshold"] == 0]["share"] == 1).all()
 
 
@@ -150,7 +158,7 @@ def test_the_similarity_table_compares_every_run(smoke_run):
     assert set(similarity["comparison"]) == {"shuffle", "reinit", "invert", "random", "dense"}
     # every trained run against the dense net of its seed (Blakeney et al.)
     to_dense = similarity[similarity["comparison"] == "dense"]
-    assert len(to_dense.drop_duplicates(["net", "method", "ablation"])) == 40
+    assert len(to_dense.drop_duplicates(["net", "method", "ablation"])) == RUNS
     assert similarity["cka"].dropna().between(0, 1 + 1e-9).all()
     assert similarity["svcca"].dropna().between(0, 1 + 1e-9).all()
     # NaN only where a layer's output is constant: inverted masks that empty whole layers

@@ -49,6 +49,35 @@ def test_every_ablation_of_the_plugin_method_runs(plugin_run):
             assert abs(kept - 0.25 * total) <= 1, (net, name)
 
 
+def test_a_plugin_allocation_rule_gets_exact_counts_its_check_and_the_comparisons(plugin_run):
+    """examples/plugins/erdos_renyi.py: one function of the layers' shapes; the pipeline checks it,
+    makes its counts exact, trains its unmodified mask and sets every method beside it."""
+    from pai import allocation
+    from pai.config.plugins import load
+
+    densities = load("examples/plugins/erdos_renyi.py:densities", plugin_run)
+    runs = pd.read_parquet(plugin_run / "results/tables/runs.parquet")
+    mine = runs[runs["method"] == "erdos_renyi"]
+    assert list(zip(mine["net"], mine["ablation"], strict=True)) == [
+        ("convnet-shapes", "unmodified")
+    ]
+    assert mine["density"].round(4).eq(0.25).all() and mine["effective_density"].notna().all()
+    saved = storage.load(
+        plugin_run / "results/masks/net=convnet-shapes/method=erdos_renyi/sparsity=0.75/seed=0"
+        "/mask.pt"
+    )
+    assert set(saved) == {"unmodified"}  # no ranking: no inversion
+    counts = masks.layer_counts(saved["unmodified"])
+    layers = allocation.layers_of({name: m.shape for name, m in saved["unmodified"].items()})
+    total = sum(layer.size for layer in layers)
+    expected = allocation.exact_counts(layers, densities(layers, 0.25), round(0.25 * total))
+    assert [kept for kept, _ in counts.values()] == expected
+    assert (plugin_run / "results/checks/net=convnet-shapes/method=erdos_renyi.json").is_file()
+    effects = pd.read_parquet(plugin_run / "results/tables/allocation_effects.parquet")
+    shapes = effects[effects["net"] == "convnet-shapes"]
+    assert {"erdos_renyi"} <= set(shapes["allocation"]) and METHOD in set(shapes["method"])
+
+
 def test_invert_keeps_the_other_end_of_the_plugins_ranking(plugin_run):
     for net in NETS:
         scores = storage.load(
@@ -135,8 +164,10 @@ def test_a_folder_datasets_new_image_retrains_its_net_in_one_invocation(plugin_r
     (train / f"copy_of_{first.name}").write_bytes(first.read_bytes())
     planned = planned_jobs(workdir, *PLUGINS)
     assert planned["download_data"] == 1 and planned["dataset_identity"] == 1
-    # every convnet-shapes job that reads the data: its dense net, 3 methods' runs, SNIP's scores
+    # every convnet-shapes job that reads the data: its dense net, 3 methods' runs and the
+    # allocation's, SNIP's scores
     assert planned["train_dense"] == 1 and planned["train_model"] == 3
+    assert planned["train_allocation"] == 1
     assert planned["score_weights"] == 1
 
 

@@ -18,7 +18,13 @@ from pipeline_helpers import REPO, make_workdir
 SMOKE = ("--configfile", "presets/smoke.yaml")
 # jobs that run on a GPU node: training (the cells, the dense runs MtM's benchmarks prune, the
 # lottery rounds), and the forward passes of the similarity analysis
-GPU_RULES = {"train_model", "train_dense", "train_lottery_round", "compute_similarity"}
+GPU_RULES = {
+    "train_model",
+    "train_allocation",
+    "train_dense",
+    "train_lottery_round",
+    "compute_similarity",
+}
 
 
 def planned_resources(workdir, env: dict[str, str]) -> dict[str, list[dict[str, str]]]:

@@ -8,12 +8,12 @@ rule aggregate_results:
         runs=[
             fill(rules.train_model.output[file_key("run", ablation)], **cell)
             for cell in STUDY.cells()
-            for ablation in ABLATIONS
+            for ablation in STUDY.method_ablations(cell["method"])
         ],
         histories=[
             fill(rules.train_model.output[file_key("history", ablation)], **cell)
             for cell in STUDY.cells()
-            for ablation in ABLATIONS
+            for ablation in STUDY.method_ablations(cell["method"])
         ],
         distances=[
             fill(rules.analyse_weights.output.distances, **group)

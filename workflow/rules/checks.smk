@@ -21,6 +21,7 @@ rule check_method:
         dataset=scoring_dataset,
         seed=first_seed,
         sparsity=highest_sparsity,
+        sparsities=net_sparsities,
         rankings=RANKINGS,
     script:
         "../scripts/check_method.py"

@@ -23,12 +23,22 @@ ENV = "../../envs/pai.yaml"
 RUN, RUN_FOLDER, GROUP = layout.RUN, layout.RUN_FOLDER, layout.GROUP
 DENSE, LOTTERY_ROUND = layout.DENSE, layout.LOTTERY_ROUND
 ABLATIONS = STUDY.ablations
+# the data-free allocations' runs (grid.allocation_ablations; by default unmodified alone)
+ALLOCATION_ABLATIONS = STUDY.allocation_ablations
 # the masks a method's ranking gives: the inverted one only where the grid runs invert
 RANKINGS = ["unmodified", "invert"] if "invert" in ABLATIONS else ["unmodified"]
 FIGURES = list(registry.FIGURES)
-LOTTERY_METHODS = "|".join(
-    m.name for m in STUDY.methods.values() if m.schedule == "lottery"
-)
+
+
+def methods_scheduled(*schedules):
+    """The wildcard constraint of the methods with one of ``schedules``."""
+    return "|".join(m.name for m in STUDY.methods.values() if m.schedule in schedules)
+
+
+LOTTERY_METHODS = methods_scheduled("lottery")
+ALLOCATION_METHODS = methods_scheduled("allocation")
+# the methods whose cells make_mask and train_model serve (every ablation of the grid)
+RANKED_METHODS = methods_scheduled("one_shot", "iterative", "files")
 
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -45,11 +55,11 @@ def fill(pattern, wildcards=None, **values):
     )
 
 
-def per_ablation(kind, pattern):
+def per_ablation(kind, pattern, ablations=ABLATIONS):
     """One named file per ablation run of a cell, e.g. {"start_shuffle": ".../start.pt"}."""
     return {
         file_key(kind, ablation): fill(pattern, ablation=ablation)
-        for ablation in ABLATIONS
+        for ablation in ablations
     }
 
 
@@ -61,7 +71,11 @@ def start_files(rule):
 def group_runs(wildcards):
     """The (method, ablation) runs of one (net, sparsity, seed), methods in the net's order."""
     net = STUDY.net_entry(wildcards.net)
-    return [(method, ablation) for method in net.methods for ablation in ABLATIONS]
+    return [
+        (method, ablation)
+        for method in net.methods
+        for ablation in STUDY.method_ablations(method)
+    ]
 
 
 def net_of(wildcards):
@@ -105,6 +119,11 @@ def highest_sparsity(wildcards):
     """Where an iterative plugin method's check prunes to: the net's highest sparsity (the most
     pruned nets its rounds score)."""
     return float(net_of(wildcards).sparsities[-1])
+
+
+def net_sparsities(wildcards):
+    """Every sparsity of the net (a plugin allocation's check counts each)."""
+    return list(net_of(wildcards).sparsities)
 
 
 def method_settings(wildcards):

@@ -17,9 +17,7 @@ rule make_mask:
     benchmark:
         f"results/benchmarks/make_mask/{RUN}.tsv"
     wildcard_constraints:
-        method="|".join(
-            m.name for m in STUDY.methods.values() if m.schedule != "lottery"
-        ),
+        method=RANKED_METHODS,
     conda:
         ENV
     params:
@@ -30,6 +28,26 @@ rule make_mask:
         ablations=ABLATIONS,
     script:
         "../scripts/make_mask.py"
+
+
+# A data-free allocation's cell: its one mask (no ranking, no inversion) and the start states
+# of the ablations it trains (grid.allocation_ablations).
+use rule make_mask as make_allocation_mask with:
+    output:
+        **per_ablation("start", f"{RUN_FOLDER}/start.pt", ALLOCATION_ABLATIONS),
+        mask=layout.MASK,
+    log:
+        f"logs/make_allocation_mask/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/make_allocation_mask/{RUN}.tsv"
+    wildcard_constraints:
+        method=ALLOCATION_METHODS,
+    params:
+        method=method_settings,
+        arch=arch_settings,
+        dataset=dataset_shape,
+        rankings=["unmodified"],
+        ablations=ALLOCATION_ABLATIONS,
 
 
 # The lottery's masks form a chain through the rounds' training (mask r -> round r -> mask r+1),

@@ -35,6 +35,30 @@ rule compute_statistics:
                 "every cell's effect with its interval (no verdict)",
             ),
         ),
+        allocation_claims="results/tables/allocation_claims.parquet",
+        allocation_claims_md="results/tables/allocation_claims.md",
+        allocation_claims_html=report(
+            "results/tables/allocation_claims.html",
+            caption="../report/allocation_claims.rst",
+            category=registry.PAPERS[0],
+            labels=report_labels(
+                "table",
+                "per-layer fractions against erk, confirmatory",
+                "a method's fractions beat a data-free formula",
+            ),
+        ),
+        allocation_effects="results/tables/allocation_effects.parquet",
+        allocation_effects_md="results/tables/allocation_effects.md",
+        allocation_effects_html=report(
+            "results/tables/allocation_effects.html",
+            caption="../report/allocation_effects.rst",
+            category=registry.PAPERS[0],
+            labels=report_labels(
+                "table",
+                "methods against every data-free allocation, estimated",
+                "the method, random at its fractions, the best formula",
+            ),
+        ),
         tests="results/tables/distance_tests.parquet",
         tests_md="results/tables/distance_tests.md",
         tests_html=report(
@@ -98,6 +122,8 @@ rule summarise_study:
         similarity=rules.aggregate_results.output.similarity,
         effects=rules.compute_statistics.output.effects,
         claims=rules.compute_statistics.output.claims,
+        allocation_claims=rules.compute_statistics.output.allocation_claims,
+        allocation_effects=rules.compute_statistics.output.allocation_effects,
         tests=rules.compute_statistics.output.tests,
     output:
         rst=report(

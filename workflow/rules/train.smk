@@ -19,6 +19,8 @@ rule train_model:
         f"logs/train_model/{RUN}.log",
     benchmark:
         f"results/benchmarks/train_model/{RUN}.tsv"
+    wildcard_constraints:
+        method=f"{RANKED_METHODS}|{LOTTERY_METHODS}".strip("|"),
     conda:
         ENV
     threads: 1
@@ -35,6 +37,32 @@ rule train_model:
         start_iteration=start_iteration,
     script:
         "../scripts/train_model.py"
+
+
+# a data-free allocation's runs: the ablations it trains (grid.allocation_ablations)
+use rule train_model as train_allocation with:
+    input:
+        unpack(data_inputs),
+        **start_files(rules.make_allocation_mask),
+    output:
+        **per_ablation("trained", f"{RUN_FOLDER}/trained.pt", ALLOCATION_ABLATIONS),
+        **per_ablation("history", f"{RUN_FOLDER}/history.parquet", ALLOCATION_ABLATIONS),
+        **per_ablation("run", f"{RUN_FOLDER}/run.json", ALLOCATION_ABLATIONS),
+    log:
+        f"logs/train_allocation/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/train_allocation/{RUN}.tsv"
+    wildcard_constraints:
+        method=ALLOCATION_METHODS,
+    params:
+        arch=arch_settings,
+        dataset=dataset_identity,
+        training=training_settings,
+        engine=STUDY.engine_settings(),
+        pack=STUDY.pack,
+        device=config["training"]["device"],
+        ablations=ALLOCATION_ABLATIONS,
+        start_iteration=start_iteration,
 
 
 rule train_dense:

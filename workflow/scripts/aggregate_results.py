@@ -9,13 +9,18 @@ lifecycle.start_job(snakemake.log[0], snakemake.threads)
 inputs, output, params = snakemake.input, snakemake.output, snakemake.params
 records = [tables.read_run(path) for path in inputs.runs]
 dense = tables.dense_table(tables.read_run(path) for path in inputs.dense)
-runs = tables.runs_table(records)
-matching = tables.matching_table(runs, dense)
-runs = tables.add_regime(runs, matching)
 
 
 def concatenated(paths):
     return tables.concat([storage.read_parquet(path) for path in paths])
+
+
+topology = concatenated(inputs.topology)
+runs, layers = tables.add_effective_density(
+    tables.runs_table(records), tables.layers_table(records), topology
+)
+matching = tables.matching_table(runs, dense)
+runs = tables.add_regime(runs, matching)
 
 
 storage.write_parquet(dense, output.dense)
@@ -26,10 +31,10 @@ storage.write_text(
     output.matching_html,
 )
 storage.write_parquet(runs, output.runs)
-storage.write_parquet(tables.add_regime(tables.layers_table(records), matching), output.layers)
+storage.write_parquet(tables.add_regime(layers, matching), output.layers)
 storage.write_parquet(tables.add_regime(concatenated(inputs.channels), matching), output.channels)
 storage.write_parquet(concatenated(inputs.histories), output.histories)
-storage.write_parquet(concatenated(inputs.topology), output.topology)
+storage.write_parquet(topology, output.topology)
 similarity = concatenated([*inputs.similarity, *inputs.dense_similarity])
 storage.write_parquet(similarity, output.similarity)
 distances = concatenated(inputs.distances)

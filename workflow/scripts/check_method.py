@@ -2,7 +2,7 @@
 subset, with every check its scoring and mask jobs apply: a one-shot method's scores, an
 iterative method's rounds down to the net's highest sparsity for each ranking the grid uses. A
 method defined by files: every cell's files of the net read and checked as its mask jobs will
-read them."""
+read them. A plugin's allocation rule: its counts at every sparsity of the net."""
 
 from pai import storage
 from pai.data import scoring_set, tensors
@@ -15,6 +15,11 @@ params, inputs = snakemake.params, snakemake.input
 model = nets.build_net(params.arch, params.dataset["shape"], params.dataset["classes"])
 if params.method["schedule"] == "files":
     checked = mask_files.check_files(params.method, model, params.rankings)
+elif params.method["schedule"] == "allocation":
+    for sparsity in params.sparsities:
+        counts = prune.allocation_counts(params.method, model, float(sparsity))
+        lifecycle.log.info("counts at %s: %s", sparsity, counts)
+    checked = {"layers": sorted(counts)}
 else:
     model.load_state_dict(storage.load(inputs.weights))
     subset = None

@@ -4,7 +4,7 @@ Liu's claim (W1 of random pruning above that of shuffle and reinit: confirmatory
 net at its Table 1 sparsity, secondary and exploratory elsewhere)."""
 
 from pai import storage
-from pai.analysis import claims, stats
+from pai.analysis import allocations, claims, stats
 from pai.jobs import lifecycle
 from pai.reporting import tables
 
@@ -32,6 +32,13 @@ pooled = claims.pooled_claims(
     effective=effective,
     chance=params.chance,
 )
+# the data-free allocations: one pre-declared test per method against erk, every cell estimated
+allocation_claims = allocations.allocation_claims(
+    runs, params.claims, params.declared, effective=effective, chance=params.chance
+)
+allocation_effects = allocations.allocation_effects(
+    runs, params.claims, params.declared, effective=effective
+)
 tests = stats.distance_tests(
     storage.read_parquet(inputs.distances),
     sparsities=params.sparsities,
@@ -44,6 +51,14 @@ for frame, parquet, markdown, html, title, kinds, shown in (
      tables.CLAIM_SHOWN),
     (effects, output.effects, output.effects_md, output.effects_html,
      "MtM's ablations: every cell's estimate", tables.EFFECT_KINDS, tables.EFFECT_SHOWN),
+    (allocation_claims, output.allocation_claims, output.allocation_claims_md,
+     output.allocation_claims_html,
+     "Data-free allocations: each method's per-layer fractions against erk, confirmatory",
+     tables.ALLOCATION_CLAIM_KINDS, tables.ALLOCATION_CLAIM_SHOWN),
+    (allocation_effects, output.allocation_effects, output.allocation_effects_md,
+     output.allocation_effects_html,
+     "Data-free allocations: every method against every allocation, estimated",
+     tables.ALLOCATION_EFFECT_KINDS, tables.ALLOCATION_EFFECT_SHOWN),
     (tests, output.tests, output.tests_md, output.tests_html,
      "Singh & Liu's claim: W1 of random pruning against shuffle and reinit", tables.TEST_KINDS,
      tables.TEST_SHOWN),

@@ -17,6 +17,8 @@ tables = {
     "claims": storage.read_parquet(inputs.claims),
     "tests": storage.read_parquet(inputs.tests),
     "similarity": storage.read_parquet(inputs.similarity),
+    "allocation_claims": storage.read_parquet(inputs.allocation_claims),
+    "allocation_effects": storage.read_parquet(inputs.allocation_effects),
 }
 for path, table in (
     (snakemake.output.rst, summary.rst_table),

@@ -108,6 +108,12 @@ class Topology:
     def effective_sparsity(self) -> float:
         return 1.0 - self.effective_weights / self.total_weights
 
+    @property
+    def effective_density(self) -> float:
+        """The share of prunable weights on an input-to-output path (Vysogorets & Kempe's
+        effective density; at most the mask's density)."""
+        return self.effective_weights / self.total_weights
+
 
 class _Flow(nn.Module):
     """A prunable layer replaced by its count matrix: output channel j receives sum_i A_ji x_i."""
@@ -346,6 +352,7 @@ def group_rows(
                     "reason": "",
                     "layer_index": index,
                     **vars(layer),
+                    "layer_effective_density": layer.effective_weights / layer.total,
                 }
             )
     return topology_rows, channel_rows
@@ -354,4 +361,5 @@ def group_rows(
 SUMMARY = (
     "paths_log10", "effective_nodes", "total_nodes", "npb_effective_nodes", "npb_total_nodes",
     "effective_weights", "npb_effective_weights", "kept_weights", "effective_sparsity",
+    "effective_density",
 )  # fmt: skip

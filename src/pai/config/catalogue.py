@@ -60,6 +60,7 @@ class Catalogue:
                 )
                 continue
             schedule = spec.get("schedule", "one_shot")
+            allocation = schedule == "allocation"
             known[name] = Method(
                 name=name,
                 function=spec["function"],
@@ -68,9 +69,10 @@ class Catalogue:
                 data=bool(spec.get("data", False)),
                 schedule=schedule,
                 rounds=spec.get("rounds", 100 if schedule == "iterative" else None),
-                group=spec.get("group", "plugin"),
-                # a plugin scores the init: tested as a method at initialization unless it says
-                family=spec.get("family", "init"),
+                group=spec.get("group", "allocation" if allocation else "plugin"),
+                # a plugin scores the init: tested as a method at initialization unless it says;
+                # an allocation rule is a reference, as the built-in ones
+                family=spec.get("family", "allocation" if allocation else "init"),
             )
         return known
 

@@ -4,14 +4,22 @@ reported at once, each with its config key. Torch-free."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 
+from pai import allocation
 from pai.config import mask_files, plugins, registry
 from pai.config.catalogue import Catalogue, Net
 
 
 def _names(values) -> str:
     return ", ".join(values)
+
+
+def _function(reference: str):
+    """A built-in's torch-free function, by its registry reference ("module:function")."""
+    module, name = reference.rsplit(":", 1)
+    return getattr(importlib.import_module(module), name)
 
 
 class Checks(Catalogue):
@@ -41,7 +49,9 @@ class Checks(Catalogue):
         checks = []
         if kind == "methods" and "files" in spec:
             return self._files_spec_problems(key, spec)
-        if kind == "methods":
+        if kind == "methods" and spec.get("schedule") == "allocation":
+            checks.append(("function", ("layers", "density"), ()))
+        elif kind == "methods":
             checks.append(("function", ("net", "data", "seed"), tuple(spec.get("options", {}))))
         elif kind == "architectures":
             checks.append(("builder", ("input_shape", "num_classes"), ()))
@@ -172,6 +182,26 @@ class Checks(Catalogue):
                         f"grid.ablations[{index}]", "ablation", ablation, registry.ABLATIONS
                     )
                 )
+        asked = self.config["grid"].get("allocation_ablations")
+        for index, ablation in enumerate(asked or []):
+            key = f"grid.allocation_ablations[{index}]"
+            if ablation not in registry.ABLATIONS:
+                problems.append(self._unknown(key, "ablation", ablation, registry.ABLATIONS))
+            elif ablation == "invert":
+                problems.append(
+                    f"config key {key}: an allocation has no ranking, so no inversion; leave "
+                    "invert out of grid.allocation_ablations"
+                )
+            elif ablation not in config["grid"]["ablations"]:
+                problems.append(
+                    f"config key {key}: {ablation} is not among grid.ablations "
+                    f"({_names(config['grid']['ablations'])})"
+                )
+        if asked is not None and "unmodified" not in asked:
+            problems.append(
+                "config key grid.allocation_ablations: it needs unmodified (every comparison "
+                "with an allocation is with its unmodified runs)"
+            )
         for section in ("mirrors", "folders", "image_sizes"):
             kind = "download" if section == "mirrors" else "folder"
             allowed = [d.name for d in registry.DATASETS.values() if d.kind == kind]
@@ -205,6 +235,7 @@ class Checks(Catalogue):
                 )
             problems += self._similarity_problems(name, net)
             problems += self._file_method_problems(name, net)
+            problems += self._allocation_problems(name, net)
             undeclared = [s for s in net.confirmatory_sparsities if s not in net.sparsities]
             if undeclared:
                 problems.append(
@@ -217,6 +248,40 @@ class Checks(Catalogue):
                         f"config key nets.{name}.milestones: {milestone} lies beyond its "
                         f"{net.training['epochs']} epochs"
                     )
+        return problems
+
+    def _allocation_problems(self, name: str, net: Net) -> list[str]:
+        """Every built-in allocation a built-in net runs must reach each of its sparsities (its
+        counts are computed here from the layers' shapes, without torch). A plugin's rule or
+        net is not imported while planning: its mask jobs check it, before it trains."""
+        rules = [
+            m
+            for m in net.methods
+            if m in registry.METHODS and registry.METHODS[m].schedule == "allocation"
+        ]
+        shapes_of = self.architectures[net.arch].shapes
+        if not rules or shapes_of is None:
+            return []
+        if self.datasets[net.dataset].kind == "synthetic" and "synthetic" not in self.config["data"]:
+            return []  # reported as its own problem
+        dataset = self.dataset_shape(net.dataset)
+        if dataset["classes"] is None:
+            return []
+        layers = allocation.layers_of(_function(shapes_of)(dataset["shape"], dataset["classes"]))
+        problems = []
+        for method in rules:
+            rule = _function(registry.METHODS[method].function)
+            reasons: dict[str, list[str]] = {}
+            for sparsity in net.sparsities:
+                reason = allocation.problem(rule, layers, float(sparsity))
+                if reason:
+                    reasons.setdefault(reason, []).append(sparsity)
+            problems += [
+                f"config key nets.{name}: {method} cannot prune {net.arch} on {net.dataset} to "
+                f"sparsity {', '.join(sparsities)}: {reason}; leave it out of the net's methods "
+                "or sparsities"
+                for reason, sparsities in reasons.items()
+            ]
         return problems
 
     def _similarity_problems(self, name: str, net: Net) -> list[str]:

@@ -22,7 +22,9 @@ KEEP_ENDS = ("highest", "lowest")
 # ranking only the survivors (SynFlow); IMP's rounds of training and pruning
 # (pai.pruning.lottery); or not at all: the masks are read from files (a plugin's ``files``,
 # pai.config.mask_files)
-SCHEDULES = ("one_shot", "iterative", "lottery", "files")
+# (pai.config.mask_files); or a data-free allocation: a rule's per-layer counts, positions drawn
+# at random within each layer (pai.allocation)
+SCHEDULES = ("one_shot", "iterative", "lottery", "files", "allocation")
 # how an iterative method's steps before the last count the weights they keep (Method.step_rule)
 STEP_RULES = ("exact", "ties_kept", "ties_pruned")
 # which weights a method scores and its runs start from: the init, the trained dense net
@@ -35,9 +37,9 @@ FORCE_LOSSES = ("nll", "cross_entropy")
 # scoring: keys added after a release, with the value a config that leaves them out gets (older
 # configs keep working; docs/design.md, "What users import")
 SCORING_DEFAULTS = MappingProxyType({"progressive_loss": "nll"})
-# how figures group methods: random pruning, pruning at initialization, MtM's benchmarks (pruned
-# after training), and methods brought in by the user
-METHOD_GROUPS = ("random", "pai", "benchmark", "plugin")
+# how figures group methods: random pruning, the data-free allocations, pruning at
+# initialization, MtM's benchmarks (pruned after training), and methods brought in by the user
+METHOD_GROUPS = ("random", "allocation", "pai", "benchmark", "plugin")
 
 # MtM's claims about the ablations (docs/methods.md, "Statistics"): how each ablation changes a
 # method's accuracy, by the method's family. Methods pruned at initialization lose nothing to
@@ -49,8 +51,16 @@ FAMILIES = MappingProxyType(
         "init": MappingProxyType({"shuffle": NO_WORSE, "reinit": NO_WORSE, "invert": WORSE}),
         "after_training": MappingProxyType({"shuffle": WORSE, "reinit": WORSE, "invert": WORSE}),
         "reference": MappingProxyType({}),  # every ablation descriptive
+        # the data-free allocations: references like random pruning, no claim of their own
+        "allocation": MappingProxyType({}),
     }
 )
+# the allocation every method at initialization is compared with in a pre-declared test (the
+# field's random baseline since Liu et al. 2022); the other allocations are exploratory
+ALLOCATION_BASELINE = "erk"
+# the ablations an allocation trains when the grid names none (grid.allocation_ablations): its
+# shuffle is another random draw and its invert is undefined
+ALLOCATION_ABLATIONS = ("unmodified",)
 # MtM's own methods (its four at initialization and its two benchmarks): the reproduction's
 # confirmatory tests pool these alone; every other method is the extension (pai.analysis.claims)
 MTM_METHODS = ("magnitude", "snip", "grasp", "synflow", "magnitude_trained", "lottery")
@@ -66,6 +76,7 @@ FAMILY_TITLES = MappingProxyType(
         "init": "pruned at initialization",
         "after_training": "pruned after training (MtM's benchmarks)",
         "reference": "random pruning (reference, no claim)",
+        "allocation": "data-free allocation (reference, no claim)",
     }
 )
 
@@ -121,6 +132,8 @@ class Method:
             return self.family
         if self.group == "random":
             return "reference"
+        if self.schedule == "allocation":
+            return "allocation"
         return "after_training" if self.after_training else "init"
 
     def expected(self, ablation: str) -> str:
@@ -168,6 +181,9 @@ class Architecture:
     summary: str
     defaults: Mapping[str, Any]  # net settings (TRAINING_KEYS, rewind_iteration)
     initialiser: str | None = None  # function(model, generator); None: open_lth's
+    # function(input_shape, num_classes) -> {prunable weight: shape}, torch-free, for planning's
+    # check of the allocations (pai.models.shapes); None: known only once the net is built
+    shapes: str | None = None
     prunable: str | None = None  # function(model) -> names; None: every Conv2d/Linear weight
     # the most features any layer the similarity analysis compares has: CCA needs more test
     # examples than that (checked while planning; None: known only once the net is built)
@@ -243,6 +259,58 @@ METHODS = _by_name(
         "pai.pruning.scoring:random_scores",
         "U(0, 1) scores: random pruning, every layer kept at the same density in expectation",
         group="random",
+    ),
+    # the data-free allocations (docs/methods.md, "Data-free allocations"): random positions at
+    # a rule's exact per-layer counts; the rules see only the layers' shapes
+    Method(
+        "uniform",
+        "pai.allocation:uniform",
+        "every layer at the overall density (Gale et al. 2019)",
+        schedule="allocation",
+        group="allocation",
+    ),
+    Method(
+        "uniform_plus",
+        "pai.allocation:uniform_plus",
+        "uniform, a first conv layer dense, the last layer at least 20% (Gale et al. 2019)",
+        schedule="allocation",
+        group="allocation",
+    ),
+    Method(
+        "erk",
+        "pai.allocation:erk",
+        "Erdos-Renyi-Kernel: density in proportion to sum over product of a layer's dimensions "
+        "(Evci et al. 2020)",
+        schedule="allocation",
+        group="allocation",
+    ),
+    Method(
+        "igq",
+        "pai.allocation:igq",
+        "Ideal Gas Quotas: density 1 / (1 + F N_l) (Vysogorets & Kempe 2023)",
+        schedule="allocation",
+        group="allocation",
+    ),
+    Method(
+        "smart_ratio",
+        "pai.allocation:smart_ratio",
+        "Smart Ratio: conv layers by (L-l+1)^2 + (L-l+1), Linear layers 30% (Su et al. 2020)",
+        schedule="allocation",
+        group="allocation",
+    ),
+    Method(
+        "balanced",
+        "pai.allocation:balanced",
+        "every layer the same number of weights (Gadhikar et al. 2023)",
+        schedule="allocation",
+        group="allocation",
+    ),
+    Method(
+        "pyramidal",
+        "pai.allocation:pyramidal",
+        "layer l at density p^l (Gadhikar et al. 2023)",
+        schedule="allocation",
+        group="allocation",
     ),
     Method(
         "magnitude", "pai.pruning.scoring:magnitude_scores", "|theta| of the init, ranked globally"
@@ -363,6 +431,7 @@ ARCHITECTURES = _by_name(
         _LENET,
         widest=300,
         paper_dataset="mnist",
+        shapes="pai.models.shapes:lenet300",
     ),
     Architecture(
         "resnet20",
@@ -371,6 +440,7 @@ ARCHITECTURES = _by_name(
         _CIFAR,
         widest=64,
         paper_dataset="cifar10",
+        shapes="pai.models.shapes:resnet20",
     ),
     Architecture(
         "vgg16",
@@ -379,6 +449,7 @@ ARCHITECTURES = _by_name(
         _CIFAR,
         widest=512,
         paper_dataset="cifar10",
+        shapes="pai.models.shapes:vgg16",
     ),
     Architecture(
         "resnet18",
@@ -389,6 +460,7 @@ ARCHITECTURES = _by_name(
         {**_CIFAR, "epochs": 200, "batch_size": 256, "milestones": [100, 150]},
         widest=512,
         paper_dataset="tinyimagenet",
+        shapes="pai.models.shapes:resnet18",
     ),
     Architecture(
         "resnet50",
@@ -404,6 +476,7 @@ ARCHITECTURES = _by_name(
         },
         widest=2048,
         paper_dataset="imagenet",
+        shapes="pai.models.shapes:resnet50",
     ),
 )
 
@@ -455,6 +528,16 @@ FIGURES = _by_name(
         claim="methods at initialization beat random pruning, below the benchmarks",
     ),
     Figure(
+        "allocations", "runs", "pai.reporting.plots:allocations", _MTM,
+        shows="methods against data-free allocations",
+        claim="a method's per-layer fractions beat a formula's (random positions)",
+    ),
+    Figure(
+        "accuracy_effective", "runs", "pai.reporting.plots:accuracy_effective", _MTM,
+        shows="accuracy against effective density",
+        claim="random masks lose more effective weights than their density says",
+    ),
+    Figure(
         "ablations", "runs", "pai.reporting.plots:ablations", _MTM,
         shows="accuracy of each ablation",
         claim="shuffle and reinit keep accuracy, invert loses it",
@@ -470,7 +553,8 @@ FIGURES = _by_name(
     ),
     Figure(
         "layer_density", "layers", "pai.reporting.plots:layer_density", _MTM, True,
-        shows="density per layer", claim="the layerwise budget shuffling keeps",
+        shows="density per layer, allocations overlaid",
+        claim="the layerwise budget shuffling keeps, beside the formulas'",
     ),
     Figure(
         "training_curves", "histories", "pai.reporting.plots:training_curves", _MTM, True,
@@ -520,6 +604,8 @@ def ordered_methods(names, methods: Mapping[str, Method] | None = None) -> list[
 
 __all__ = [
     "ABLATIONS",
+    "ALLOCATION_ABLATIONS",
+    "ALLOCATION_BASELINE",
     "ARCHITECTURES",
     "COMPARISONS",
     "DATASETS",

@@ -85,6 +85,19 @@ class Study(Checks):
     def ablations(self) -> list[str]:
         return list(dict.fromkeys(self.config["grid"]["ablations"]))
 
+    @property
+    def allocation_ablations(self) -> list[str]:
+        """The ablations the data-free allocations train: grid.allocation_ablations, by default
+        unmodified alone (their shuffle is another random draw, their invert undefined)."""
+        asked = self.config["grid"].get("allocation_ablations")
+        return list(dict.fromkeys(asked if asked is not None else registry.ALLOCATION_ABLATIONS))
+
+    def method_ablations(self, method: str) -> list[str]:
+        """The ablation runs each cell of ``method`` holds."""
+        if self.methods[method].schedule == "allocation":
+            return self.allocation_ablations
+        return self.ablations
+
     def analysis_sparsity(self, net: str) -> str:
         """Where Table 1 and the per-layer figures look for ``net``: analysis.table1_sparsity, or
         the nearest sparsity of the net's grid when the grid lacks it."""
@@ -249,6 +262,7 @@ class Study(Checks):
 
     def describe(self) -> str:
         """A one-line summary of the grid (for logs and the command line)."""
-        cells = sum(1 for _ in self.cells())
-        runs = cells * len(self.ablations)
+        cells = list(self.cells())
+        runs = sum(len(self.method_ablations(cell["method"])) for cell in cells)
+        cells = len(cells)
         return f"{len(self.grid_net_names)} nets, {cells} cells, {runs} runs"

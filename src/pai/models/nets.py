@@ -32,6 +32,7 @@ from torch import nn
 
 from pai import seeds
 from pai.config import plugins, registry
+from pai.models.shapes import VGG16_PLAN
 
 
 class LeNet300(nn.Module):
@@ -121,11 +122,6 @@ class ConvModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.relu(self.bn(self.conv(x)))
-
-
-VGG16_PLAN: tuple[int | str, ...] = (
-    64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512,
-)  # fmt: skip
 
 
 class CifarVGG(nn.Module):

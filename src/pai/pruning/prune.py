@@ -12,8 +12,10 @@ the ranking it keeps and its schedule:
   method that ``revives`` (FORCE) is given the dense net instead, and every weight is ranked
   again each round; a method's ``round_arguments`` add the current mask and the round number;
 - ``lottery``: IMP's rounds of training and pruning (:mod:`pai.pruning.lottery`), the rounds' masks
-made
-  by :func:`lottery_masks`.
+  made by :func:`lottery_masks`;
+- ``allocation``: a data-free rule's exact per-layer counts (:mod:`pai.allocation`), the
+  kept positions drawn uniformly within each layer (:func:`allocation_mask`); no ranking, so no
+  inversion.
 
 Every score a function returns is checked before it is ranked: one tensor per prunable weight, of
 that weight's shape, finite. A problem stops the job with an error naming the method and its
@@ -32,6 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from pai import allocation
 from pai.config import registry
 from pai.config.plugins import PluginError, load
 from pai.data.scoring_set import ScoringData
@@ -47,6 +50,7 @@ from pai.pruning.masks import (
     select,
     unflatten,
 )
+from pai.pruning.scoring import random_scores
 
 MethodSettings = Mapping[str, Any]
 RANKINGS = ("unmodified", "invert")  # the two masks a method's ranking gives
@@ -274,6 +278,12 @@ def cell_masks(
         raise ValueError(
             f"{settings['name']}'s masks are read from files: pai.pruning.mask_files.cell_masks"
         )
+    if settings["schedule"] == "allocation":
+        if list(rankings) != ["unmodified"]:
+            raise ValueError(
+                f"{_where(settings)} is a data-free allocation: it has no ranking to invert"
+            )
+        return {"unmodified": allocation_mask(settings, model, sparsity, seed=seed, base=base)}
     result = {}
     if settings["schedule"] == "iterative":
         for ranking in rankings:
@@ -296,6 +306,47 @@ def cell_masks(
             ranked, sparsity, keep=keep_end(settings, ranking == "invert")
         )
     return result
+
+
+def allocation_counts(
+    settings: MethodSettings, model: nn.Module, sparsity: float, base: str | Path = "."
+) -> dict[str, int]:
+    """The exact per-layer counts of an allocation method at ``sparsity`` (its rule's densities
+    made whole, :func:`pai.allocation.exact_counts`), or an
+    :class:`~pai.allocation.AllocationError` naming the method and the sparsity."""
+    params = dict(model.named_parameters())
+    layers = allocation.layers_of({name: params[name].shape for name in prunable_names(model)})
+    rule = score_function(settings, base)
+    try:
+        found = allocation.counts(rule, layers, sparsity)
+    except allocation.AllocationError as err:
+        raise allocation.AllocationError(
+            f"{_where(settings)} cannot prune this net to sparsity {sparsity:g}: {err}"
+        ) from err
+    except TypeError as err:
+        if _is_plugin(settings):
+            raise PluginError(f"{_where(settings)}: calling it failed: {err}") from err
+        raise
+    return {layer.name: count for layer, count in zip(layers, found, strict=True)}
+
+
+def allocation_mask(
+    settings: MethodSettings,
+    model: nn.Module,
+    sparsity: float,
+    *,
+    seed: int,
+    base: str | Path = ".",
+) -> Mask:
+    """An allocation method's mask: each layer keeps exactly its count, at the positions of its
+    highest U(0, 1) scores drawn as random pruning draws them (the same generator), so the kept
+    positions are uniform within the layer."""
+    counts = allocation_counts(settings, model, sparsity, base)
+    drawn = random_scores(model, seed=seed)
+    return {
+        name: unflatten(select(drawn[name].reshape(-1), count), {name: drawn[name]}, [name])[name]
+        for name, count in counts.items()
+    }
 
 
 def lottery_masks(

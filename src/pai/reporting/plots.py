@@ -4,8 +4,10 @@ them and the same way throughout:
 - sparsity as MtM plots it: the percentage of weights remaining, on a log axis from the most
   down, so the 1 - 0.8^k grid is evenly spaced, ticked at the sparsities that were run;
 - one colour and marker per method in every figure, the groups told apart: random pruning black
-  with squares, the methods at initialization in colour, MtM's benchmarks (pruned after
-  training) in greys with their own markers, the user's plugins in further colours;
+  with squares, the data-free allocations in one family of browns with thin lines and small
+  dots (references, never to be taken for a method), the methods at initialization in colour,
+  MtM's benchmarks (pruned after training) in greys with their own markers, the user's plugins
+  in further colours;
 - one line style per ablation in every figure: solid is the unmodified mask, shuffle dashed,
   reinit dotted, invert dash-dotted; random pruning, where a figure compares with it, long
   dashes in black; the dense baseline a wide grey band;
@@ -69,6 +71,7 @@ DENSE_BAND = {"color": "0.55", "linewidth": 6, "alpha": 0.35, "solid_capstyle": 
 DENSE_BASELINE = "dense vs dense, two seeds"
 GROUP_TITLES = {
     "random": "random pruning",
+    "allocation": "data-free allocations (reference lines)",
     "pai": "pruning at initialization",
     "benchmark": "after training (MtM's benchmarks)",
     "plugin": "your methods (plugins)",
@@ -79,6 +82,10 @@ PALETTE: dict[str, tuple] = {}
 MARKERS: dict[str, str] = {}
 GROUPS: dict[str, str] = {}
 BENCHMARK_LOOKS = [("#555555", "D"), ("#9a9a9a", "^"), ("#bdbdbd", "v"), ("#d5d5d5", "P")]
+# the data-free allocations: one hue family (browns, dark to light), thin lines, small dots
+ALLOCATION_COLOURS = ["#6b4423", "#a0522d", "#c68642", "#8c6d31", "#d2a679", "#7f5f3f", "#b8860b"]
+ALLOCATION_LINE = {"linewidth": 0.9, "markersize": 2.5}
+LINE_WIDTH = 1.5  # every other method's
 TAB10_GREY = 7
 # MtM's axis is ticked at the sparsities that were run, at most this many
 MOST_TICKS = 8
@@ -97,6 +104,7 @@ def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) 
     # tab10 without its grey: grey is the benchmarks' (BENCHMARK_LOOKS), nine colours left
     coloured = iter(c for i, c in enumerate(sns.color_palette("tab10")) if i != TAB10_GREY)
     benchmarks = iter(BENCHMARK_LOOKS)
+    browns = iter(ALLOCATION_COLOURS)
     PALETTE.clear()
     MARKERS.clear()
     for name in METHOD_ORDER:
@@ -106,6 +114,9 @@ def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) 
         elif GROUPS[name] == "benchmark":
             colour, MARKERS[name] = next(benchmarks, ("#999999", "X"))
             PALETTE[name] = matplotlib.colors.to_rgb(colour)
+        elif GROUPS[name] == "allocation":
+            MARKERS[name] = "."
+            PALETTE[name] = matplotlib.colors.to_rgb(next(browns, "#8b7355"))
         else:
             colour = next(coloured, None)
             if colour is None:  # more methods than tab10 has colours
@@ -244,14 +255,20 @@ def _fit_titles(grid) -> None:
 
 def mark_methods(grid) -> None:
     """Each method's lines with its own marker (random pruning's squares, the benchmarks'
-    diamonds and triangles), found by their colour, one per method."""
+    diamonds and triangles), found by their colour, one per method; the allocations' lines
+    thin."""
     marker_of = {matplotlib.colors.to_hex(PALETTE[m]): MARKERS[m] for m in PALETTE}
     marker_of.setdefault("#000000", "s")  # a comparison with random pruning, not in the study
+    thin = {matplotlib.colors.to_hex(PALETTE[m]) for m in PALETTE if GROUPS[m] == "allocation"}
     for axis in grid.axes.flat:
         for line in axis.lines:
-            marker = marker_of.get(matplotlib.colors.to_hex(line.get_color()))
+            colour = matplotlib.colors.to_hex(line.get_color())
+            marker = marker_of.get(colour)
             if marker and line.get_marker() not in (None, "", "None"):
                 line.set_marker(marker)
+            if colour in thin:
+                line.set_linewidth(ALLOCATION_LINE["linewidth"])
+                line.set_markersize(ALLOCATION_LINE["markersize"])
 
 
 def _method_hue(data: pd.DataFrame) -> dict:
@@ -282,8 +299,9 @@ LEGEND_GAP_INCHES = 0.3
 
 def method_line(method: str) -> Line2D:
     """A legend handle drawn as ``method``'s lines are: its colour and marker."""
+    width = ALLOCATION_LINE["linewidth"] if GROUPS.get(method) == "allocation" else LINE_WIDTH
     return Line2D([], [], color=PALETTE.get(method, "0.5"), marker=MARKERS.get(method, "o"),
-                  markersize=4, linewidth=1.5)  # fmt: skip
+                  markersize=4, linewidth=width)  # fmt: skip
 
 
 def panels_box(figure) -> Bbox:
@@ -465,6 +483,68 @@ def accuracy_vs_sparsity(runs: pd.DataFrame):
     return grid
 
 
+def allocations(runs: pd.DataFrame):
+    """The methods at initialization (unmodified masks, in colour) against the weights
+    remaining, every data-free allocation a thin brown reference line: does any method's mask
+    beat a formula's per-layer fractions with random positions?"""
+    kept = {m for m in runs["method"].unique() if GROUPS.get(m) in ("allocation", "pai", "plugin")}
+    data = runs[(runs["ablation"] == "unmodified") & runs["method"].isin(kept)]
+    if data.empty or not any(GROUPS.get(m) == "allocation" for m in data["method"].unique()):
+        return no_data("methods against data-free allocations")
+    return _against_allocations(
+        remaining(data), REMAINING, "Methods at initialization against data-free allocations "
+        "(thin): accuracy (mean, 90% CI over seeds)",
+    )  # fmt: skip
+
+
+EFFECTIVE = "effective density (%)"
+
+
+def accuracy_effective(runs: pd.DataFrame):
+    """Vysogorets & Kempe's view: accuracy against effective density (the share of weights on
+    an input-to-output path, log axis), every method's unmodified mask and the allocations; at
+    high sparsity random masks lose far more effective weights than their density says."""
+    data = runs[runs["ablation"] == "unmodified"]
+    if "effective_density" in data:
+        data = data[data["effective_density"] > 0]
+    if data.empty or "effective_density" not in data:
+        return no_data("accuracy against effective density")
+    # each (method, sparsity) at its mean over seeds: the seeds' effective densities differ
+    means = (
+        data.groupby(["net", "method", "sparsity"], sort=False)[
+            ["effective_density", "final_test_accuracy"]
+        ]
+        .mean()
+        .reset_index()
+    )
+    means[EFFECTIVE] = 100.0 * means["effective_density"]
+    return _against_allocations(
+        means, EFFECTIVE, "Accuracy against effective density, unmodified masks (means over "
+        "seeds; masks with no effective weight left out)", estimator=None,
+    )  # fmt: skip
+
+
+def _against_allocations(data: pd.DataFrame, x: str, title: str, estimator="mean"):
+    """Accuracy against ``x`` (weights remaining, or effective density: each run a dot where
+    runs differ in x) per net, the allocations thin."""
+    options = {"estimator": estimator, "errorbar": CI if estimator else None}
+    grid, data = _facets(
+        data, x, "final_test_accuracy", ["net"], marker="o", markersize=3,
+        facet_kws={"sharey": False}, **options, **_method_hue(data),
+    )  # fmt: skip
+    for axis in grid.axes.flat:
+        if x == REMAINING:
+            remaining_axis(axis, data)
+        else:
+            axis.set_xscale("log")
+            axis.invert_xaxis()
+    mark_methods(grid)
+    grid.set_axis_labels(x, "final test accuracy")
+    legend(grid.figure, _present(METHOD_ORDER, data["method"]))
+    _title(grid, title)
+    return grid
+
+
 def ablations(runs: pd.DataFrame):
     """MtM's ablation figure: per net and method, the four ablations against weights remaining."""
     if runs.empty:
@@ -627,7 +707,8 @@ def distances_per_layer(distances: pd.DataFrame, sparsities: Mapping[str, float]
 
 
 def layer_density(layers: pd.DataFrame, sparsities: Mapping[str, float]):
-    """Per-layer density of each method's unmodified mask at each net's analysis sparsity."""
+    """Per-layer density of each method's unmodified mask at each net's analysis sparsity, the
+    data-free allocations overlaid as thin brown lines (the "layerwise budget")."""
     data = at_sparsities(layers, sparsities)
     data = data[data["ablation"] == "unmodified"]
     if data.empty:

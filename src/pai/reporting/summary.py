@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from pai.analysis import allocations, stats
 from pai.analysis import claims as claims_module
-from pai.analysis import stats
 from pai.analysis.claims import SEEDS_NEEDED
 from pai.config import registry
 from pai.reporting import numbers, paper, tables
@@ -305,6 +305,8 @@ def study(
     nets: Mapping[str, Mapping],
     sparsities: Mapping[str, float],
     table=rst_table,
+    allocation_claims: pd.DataFrame | None = None,
+    allocation_effects: pd.DataFrame | None = None,
 ) -> str:
     """The summary as reStructuredText (``table=rst_table``) or markdown (``md_table``)."""
     rst = table is rst_table
@@ -422,6 +424,7 @@ def study(
         "trained as theirs; every method and sparsity on its own: distance_tests.md.\n\n",
         table(confirmatory(tests, "secondary")),
         "\n",
+        allocation_section(allocation_claims, allocation_effects, runs, table, heading),
         heading("Pruned against dense representations"),
         "Mean SVCCA over layers and seeds of each method's trained runs to the dense net of the "
         "same seed (Blakeney et al.), measured after BatchNorm and ReLU, at each net's analysis "
@@ -429,6 +432,170 @@ def study(
         "net of another seed, and two dense nets of different seeds.\n\n",
         table(similarity_to_dense(similarity, sparsities)),
     ]
+    return "".join(out)
+
+
+def allocation_claims_table(found: pd.DataFrame) -> pd.DataFrame:
+    """The confirmatory tests against erk, narrow: net, method, sparsities, seeds, estimate,
+    verdict, p."""
+    rows = [
+        {
+            "net": row["net"],
+            "method": row["method"],
+            "sparsities": row["sparsities"],
+            "seeds": row["seeds"],
+            "method − erk, points [90%]": _estimate(row),
+            "verdict": row["verdict"],
+            "p": _p(min(row["p_better"], row["p_worse"])),
+        }
+        for _, row in found.iterrows()
+    ]
+    return pd.DataFrame(rows)
+
+
+def _p(value: float) -> str:
+    return numbers.MISSING if not math.isfinite(value) else f"{value:.3g}"
+
+
+def allocation_claim_sentences(found: pd.DataFrame) -> str:
+    lines = []
+    for _, row in found.iterrows():
+        said = {
+            allocations.SHOWN_BETTER: "its fractions are shown better",
+            claims_module.SHOWN_WORSE: "erk's fractions are shown better",
+        }.get(row["verdict"], f"neither is shown better ({row['verdict']})")
+        lines.append(
+            f"- {row['net']}: {row['method']}'s masks against erk's at the same sparsity and seed, "
+            f"pooled over {row['sparsities']}: {_estimate(row)} points "
+            f"({_seeds_text(int(row['seeds']))}); {said}"
+            + (f"; excluded: {row['excluded']}" if row["excluded"] else "")
+            + ".\n"
+        )
+    return "".join(lines)
+
+
+def side_by_side(effects: pd.DataFrame) -> pd.DataFrame:
+    """Per net, sparsity and method: the method's own mask and its own fractions at random
+    positions, each against the best allocation at that sparsity (points, 90% interval)."""
+    best = effects[effects["best"]]
+    rows = []
+    for (net, sparsity, method), group in best.groupby(["net", "sparsity", "method"], sort=False):
+        by_variant = {row["variant"]: row for _, row in group.iterrows()}
+        first = group.iloc[0]
+        rows.append(
+            {
+                "net": net,
+                "sparsity": f"{sparsity:g}",
+                "method": method,
+                "best allocation": f"{first['allocation']} "
+                f"({100 * first['allocation_accuracy']:.1f}%)",
+                "own mask − best": _estimate(by_variant[allocations.OWN_MASK])
+                if allocations.OWN_MASK in by_variant
+                else numbers.MISSING,
+                "own fractions, random positions − best": _estimate(
+                    by_variant[allocations.OWN_FRACTIONS]
+                )
+                if allocations.OWN_FRACTIONS in by_variant
+                else numbers.MISSING,
+            }
+        )
+    return tables.sort_methods(pd.DataFrame(rows), ["net", "method"]) if rows else pd.DataFrame()
+
+
+def allocation_sentences(effects: pd.DataFrame) -> str:
+    """At which sparsities which method's fractions (its shuffle: random positions at its own
+    per-layer fractions, else its own mask) beat which rule, and by how much."""
+    lines = []
+    for (net, method), group in effects.groupby(["net", "method"], sort=False):
+        variant = (
+            allocations.OWN_FRACTIONS
+            if (group["variant"] == allocations.OWN_FRACTIONS).any()
+            else allocations.OWN_MASK
+        )
+        chosen = group[group["variant"] == variant]
+        above = chosen[chosen["ci_low"] > 0]
+        below = chosen[chosen["ci_high"] < 0]
+        what = "fractions (random positions)" if variant == allocations.OWN_FRACTIONS else "masks"
+        parts = []
+        for verb, found in (("beat", above), ("fall behind", below)):
+            for sparsity, rows in found.groupby("sparsity"):
+                listed = ", ".join(
+                    f"{row['allocation']} by {_estimate(row)}" for _, row in rows.iterrows()
+                )
+                parts.append(f"{verb} {listed} at {sparsity:g}")
+        if parts:
+            said = "; ".join(parts)
+        elif chosen["ci_low"].notna().any():
+            said = "beat no rule and fall behind none (every 90% interval spans zero)"
+        else:
+            said = "have no interval to compare (fewer than two seeds)"
+        lines.append(f"- {net}: {method}'s {what} {said}.\n")
+    return "".join(lines)
+
+
+def effective_gap(runs: pd.DataFrame) -> pd.DataFrame:
+    """At each net's highest sparsity, per method and ablation: the mean density, effective
+    density and their gap (weights kept on no input-to-output path), in percent of the net."""
+    if runs.empty or "effective_density" not in runs:
+        return pd.DataFrame()
+    top = runs[runs["sparsity"] == runs.groupby("net")["sparsity"].transform("max")]
+    table = (
+        top.groupby(["net", "sparsity", "method", "ablation"], sort=False)[
+            ["density", "effective_density"]
+        ]
+        .mean()
+        .reset_index()
+    )
+    table["gap"] = table["density"] - table["effective_density"]
+    for column in ("density", "effective_density", "gap"):
+        table[column] = table[column].map(
+            lambda v: numbers.MISSING if not math.isfinite(v) else f"{100 * v:.2f}%"
+        )
+    table["sparsity"] = table["sparsity"].map(lambda v: f"{v:g}")
+    return tables.sort_methods(table, ["net", "method"])
+
+
+def allocation_section(found, effects, runs, table, heading) -> str:
+    """Is a per-layer fraction all that matters? The methods against the data-free allocations,
+    and where the effective density falls below the density."""
+    out = []
+    if effects is not None and len(effects):
+        out += [
+            heading("Data-free allocations: is a per-layer fraction all that matters?"),
+            "MtM concluded that the methods' per-weight decisions can be replaced by a per-layer "
+            "choice of the fraction to prune. Are a method's fractions better than a formula's "
+            "that sees only the layers' shapes? Each allocation is random pruning at a rule's "
+            "exact per-layer counts, trained from the same init as the method. Confirmatory, "
+            "declared before training: one test per net and method against erk (Liu et al. "
+            "2022's random baseline), per seed the mean over the declared sparsities of (method "
+            "− erk), the exact sign-flip test in each direction, one-sided at "
+            f"α = {stats.ALPHA:g} (allocation_claims.md).\n\n",
+            table(allocation_claims_table(found)) if found is not None and len(found) else "",
+            "\n",
+            allocation_claim_sentences(found) if found is not None else "",
+            "\n",
+            "Side by side, estimates: the method, random positions at its own per-layer "
+            "fractions (its shuffle), each minus the best allocation at that sparsity, in points "
+            "with 90% intervals. Both above zero: its fractions carry the gain; only its own "
+            "mask: its per-weight choice; neither: a formula does as well. Every allocation: "
+            "allocation_effects.md.\n\n",
+            table(side_by_side(effects)),
+            "\n",
+            "Where each method's fractions beat a rule (the 90% interval above zero), or fall "
+            "behind one:\n\n",
+            allocation_sentences(effects),
+            "\n",
+        ]
+    gap = effective_gap(runs)
+    if len(gap):
+        out += [
+            "Density against effective density at each net's highest sparsity (Vysogorets & "
+            "Kempe): the share of weights kept and the share on an input-to-output path; the gap "
+            "is kept weights that do nothing, what explains most collapses at extreme "
+            "sparsity.\n\n",
+            table(gap),
+            "\n",
+        ]
     return "".join(out)
 
 

@@ -75,6 +75,29 @@ def layers_table(records: Iterable[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values([*KEYS, "layer_index"], ignore_index=True)
 
 
+def add_effective_density(
+    runs: pd.DataFrame, layers: pd.DataFrame, topology: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs and layers tables with each start mask's ``effective_density`` (the share of the
+    run's, or the layer's, weights on an input-to-output path; topology table), NaN where the
+    topology could not follow the net."""
+    # from the columns every topology file has (older ones too): no analysis reruns for it
+    columns = ["effective_sparsity", "effective_weights", "total"]
+    if topology.empty or not set(columns) <= set(topology.columns):
+        return runs.assign(effective_density=math.nan), layers.assign(effective_density=math.nan)
+    measured = topology.dropna(subset=columns)
+    per_run = measured.drop_duplicates(KEYS).assign(
+        effective_density=1.0 - measured["effective_sparsity"]
+    )[[*KEYS, "effective_density"]]
+    per_layer = measured.assign(
+        effective_density=measured["effective_weights"] / measured["total"]
+    )[[*KEYS, "layer", "effective_density"]]
+    return (
+        runs.merge(per_run, on=KEYS, how="left"),
+        layers.merge(per_layer, on=[*KEYS, "layer"], how="left"),
+    )
+
+
 def dense_table(records: Iterable[dict]) -> pd.DataFrame:
     """One row per dense run (net, seed): the unpruned baseline of matching sparsity."""
     columns = ["net", "seed", "final_test_accuracy", "diverged", "epochs", "wall_seconds"]
@@ -443,3 +466,24 @@ TABLE1_KINDS = {
     "sparsity": "sparsity",
     **{name: "w1" for c in TABLE1_COMPARISONS for name in (c, f"{c}_std")},
 }
+# the data-free allocations (pai.analysis.allocations): the confirmatory test per method against
+# erk, and every cell's estimate
+ALLOCATION_CLAIM_SHOWN = [
+    "net", "claim", "sparsities", "seeds", "excluded", "difference", "ci_low", "ci_high",
+    "p_better", "p_worse", "verdict", "smallest_p", "collapsed_runs", "unrestricted_difference",
+    "unrestricted_verdict",
+]  # fmt: skip
+ALLOCATION_CLAIM_KINDS = {
+    "difference": "points", "ci_low": "points", "ci_high": "points", "p_better": "p",
+    "p_worse": "p", "smallest_p": "p", "unrestricted_difference": "points",
+}  # fmt: skip
+ALLOCATION_EFFECT_SHOWN = [
+    "net", "method", "sparsity", "range", "variant", "allocation", "best", "seeds",
+    "method_accuracy", "allocation_accuracy", "difference", "ci_low", "ci_high",
+    "method_effective_density", "allocation_effective_density",
+]  # fmt: skip
+ALLOCATION_EFFECT_KINDS = {
+    "sparsity": "sparsity", "method_accuracy": "percent", "allocation_accuracy": "percent",
+    "difference": "points", "ci_low": "points", "ci_high": "points",
+    "method_effective_density": "percent", "allocation_effective_density": "percent",
+}  # fmt: skip

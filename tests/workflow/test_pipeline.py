@@ -20,6 +20,9 @@ PER_SEED_RULES = {
     # random, snip and magnitude_trained for two nets; synflow scores inside make_mask
     "score_weights": 6,
     "make_mask": 8,  # four methods' masks and start states at 0.75 per net
+    # the allocations' cells: Uniform+ and erk on both nets
+    "make_allocation_mask": 4,
+    "train_allocation": 4,
     # lottery: rounds 1-6 (0.2 ... 0.7379) and 0.75, which cuts round 7's ranking short
     "make_lottery_mask": 14,
     "apply_ablation": 2,  # the lottery cells' start states
@@ -76,10 +79,9 @@ def test_every_table_and_figure_is_written(smoke_run):
 
 def test_the_runs_table_has_every_run_and_its_regime(smoke_run):
     runs = pd.read_parquet(smoke_run / "results/tables/runs.parquet")
-    # nets x methods x ablations, and the allocations' unmodified runs (erk on both nets; Uniform+
-    # and Smart Ratio on the conv net)
+    # nets x methods x ablations, and the allocations' unmodified runs (Uniform+ and erk)
     assert len(runs) == RUNS
-    allocated = runs[runs["method"].isin(["erk", "uniform_plus", "smart_ratio"])]
+    allocated = runs[runs["method"].isin(["erk", "uniform_plus"])]
     assert set(allocated["ablation"]) == {"unmodified"} and len(allocated) == 4
     assert runs["effective_density"].between(0, 1).all()
     # each run is "matching" up to its net's matching sparsity and "extreme" beyond (which nets
@@ -353,6 +355,7 @@ def test_epochs_of_one_net_rerun_only_its_training_and_downstream(smoke_run):
     plan = planned_jobs(smoke_run, *args)
     assert plan == {
         "train_model": 5,
+        "train_allocation": 2,  # Uniform+ and erk
         # the dense run changes, and with it everything MtM's benchmarks prune from it: the
         # magnitude_trained scores and mask, every lottery round and mask, their start states
         "train_dense": 1,

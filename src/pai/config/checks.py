@@ -262,7 +262,10 @@ class Checks(Catalogue):
         shapes_of = self.architectures[net.arch].shapes
         if not rules or shapes_of is None:
             return []
-        if self.datasets[net.dataset].kind == "synthetic" and "synthetic" not in self.config["data"]:
+        if (
+            self.datasets[net.dataset].kind == "synthetic"
+            and "synthetic" not in self.config["data"]
+        ):
             return []  # reported as its own problem
         dataset = self.dataset_shape(net.dataset)
         if dataset["classes"] is None:

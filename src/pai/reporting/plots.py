@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib
 import matplotlib.text
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # files only; no display on cluster nodes
 
@@ -83,7 +84,8 @@ MARKERS: dict[str, str] = {}
 GROUPS: dict[str, str] = {}
 BENCHMARK_LOOKS = [("#555555", "D"), ("#9a9a9a", "^"), ("#bdbdbd", "v"), ("#d5d5d5", "P")]
 # the data-free allocations: one hue family (browns, dark to light), thin lines, small dots
-ALLOCATION_COLOURS = ["#6b4423", "#a0522d", "#c68642", "#8c6d31", "#d2a679", "#7f5f3f", "#b8860b"]
+# (desaturated, away from tab10's orange and brown, which methods use)
+ALLOCATION_COLOURS = ["#4a3b2c", "#7a6650", "#a89580", "#5f5040", "#92806b", "#c0b3a2", "#6d5d4b"]
 ALLOCATION_LINE = {"linewidth": 0.9, "markersize": 2.5}
 LINE_WIDTH = 1.5  # every other method's
 TAB10_GREY = 7
@@ -492,8 +494,7 @@ def allocations(runs: pd.DataFrame):
     if data.empty or not any(GROUPS.get(m) == "allocation" for m in data["method"].unique()):
         return no_data("methods against data-free allocations")
     return _against_allocations(
-        remaining(data), REMAINING, "Methods at initialization against data-free allocations "
-        "(thin): accuracy (mean, 90% CI over seeds)",
+        remaining(data), REMAINING, "Methods against data-free allocations (thin; mean, 90% CI)",
     )  # fmt: skip
 
 
@@ -519,8 +520,8 @@ def accuracy_effective(runs: pd.DataFrame):
     )
     means[EFFECTIVE] = 100.0 * means["effective_density"]
     return _against_allocations(
-        means, EFFECTIVE, "Accuracy against effective density, unmodified masks (means over "
-        "seeds; masks with no effective weight left out)", estimator=None,
+        means, EFFECTIVE, "Accuracy against effective density (unmodified masks, seed means)",
+        estimator=None,
     )  # fmt: skip
 
 
@@ -535,9 +536,12 @@ def _against_allocations(data: pd.DataFrame, x: str, title: str, estimator="mean
     for axis in grid.axes.flat:
         if x == REMAINING:
             remaining_axis(axis, data)
-        else:
+        else:  # plain percentages on the log axis, the most on the left (as MtM's)
             axis.set_xscale("log")
             axis.invert_xaxis()
+            axis.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            axis.xaxis.set_minor_locator(NullLocator())
+            axis.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     mark_methods(grid)
     grid.set_axis_labels(x, "final test accuracy")
     legend(grid.figure, _present(METHOD_ORDER, data["method"]))

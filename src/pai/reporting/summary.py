@@ -546,7 +546,8 @@ def effective_gap(runs: pd.DataFrame) -> pd.DataFrame:
         .mean()
         .reset_index()
     )
-    table["gap"] = table["density"] - table["effective_density"]
+    # at least 0 (effective weights are kept ones); float noise below that is 0
+    table["gap"] = (table["density"] - table["effective_density"]).clip(lower=0.0)
     for column in ("density", "effective_density", "gap"):
         table[column] = table[column].map(
             lambda v: numbers.MISSING if not math.isfinite(v) else f"{100 * v:.2f}%"

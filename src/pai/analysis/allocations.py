@@ -207,7 +207,7 @@ def allocation_claims(
                     "net": net,
                     "method": method,
                     "baseline": baseline,
-                    "claim": f"{method}'s per-layer fractions against {baseline}'s",
+                    "claim": f"{method}'s masks against {baseline}'s",
                     "sparsities": ", ".join(f"{s:g}" for s in kept),
                     "cells": len(kept),
                     "seeds": len(values),

@@ -110,8 +110,10 @@ def _texts(figure) -> str:
 
 
 def test_the_plugin_method_is_in_every_figure_with_its_own_colour(plugin_run):
-    methods = ["random", "snip", "synflow", "magnitude_trained", "lottery", METHOD]
-    plots.style({"context": "paper"}, methods)
+    methods = ["random", "uniform_plus", "erk", "snip", "synflow", "magnitude_trained", "lottery",
+               METHOD, "erdos_renyi"]  # fmt: skip
+    # as the plot jobs style them: the grid's methods, the plugin allocation in its group
+    plots.style({"context": "paper"}, methods, {"erdos_renyi": "allocation"})
     colours = {tuple(plots.PALETTE[m]) for m in methods}
     assert len(colours) == len(methods)
     sparsities = dict.fromkeys(NETS, 0.75)

@@ -26,5 +26,7 @@ for figure in registry.FIGURES.values():
             plots=config["plots"],
             sparsities=STUDY.analysis_sparsities(),
             methods=STUDY.grid_methods,
+            # a plugin's group where it has one (a plugin allocation is drawn as one)
+            groups={m: STUDY.methods[m].group for m in STUDY.grid_methods},
         script:
             "../scripts/plot_figure.py"

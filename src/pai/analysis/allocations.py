@@ -24,13 +24,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from pai.analysis.claims import NO_TEST, SHOWN_WORSE, pooled_p
+from pai.analysis.claims import NO_TEST, SHOWN_WORSE, pooled_estimate, pooled_p
 from pai.analysis.stats import (
     ALPHA,
-    EXACT,
     EXACT_SEEDS,
     NOT_SHOWN,
-    PAIRED_T,
     TOO_FEW,
     broken_runs,
     smallest_exact_p,
@@ -194,7 +192,6 @@ def allocation_claims(
                 f"{s:g}: a mask with no effective weight" for s in sorted(set(dead))
             ] + excluded
             values = means.to_numpy()
-            mean, low, high = t_interval(values)
             p_better, p_worse, said = _verdict(values)
             collapsed = sum(
                 int(broken.get((net, m, s, seed, "unmodified"), False))
@@ -210,17 +207,11 @@ def allocation_claims(
                     "claim": f"{method}'s masks against {baseline}'s",
                     "sparsities": ", ".join(f"{s:g}" for s in kept),
                     "cells": len(kept),
-                    "seeds": len(values),
                     "excluded": "; ".join(excluded),
-                    "difference": mean,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "seed_means": [float(v) for v in values],
-                    "test": EXACT if len(values) <= EXACT_SEEDS else PAIRED_T,
+                    **pooled_estimate(values),
                     "p_better": p_better,
                     "p_worse": p_worse,
                     "verdict": said,
-                    "smallest_p": smallest_exact_p(len(values)) if len(values) else math.nan,
                     "collapsed_runs": collapsed,
                     "unrestricted_difference": float(every.mean()) if len(every) else math.nan,
                     "unrestricted_verdict": _verdict(every.to_numpy())[2],

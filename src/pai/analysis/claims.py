@@ -128,6 +128,22 @@ def _per_seed(
     return pd.Series(means, dtype=float), excluded
 
 
+def pooled_estimate(seed_means: np.ndarray) -> dict[str, Any]:
+    """The columns every pooled test reports of its per-seed means: their count, mean and 90% t
+    interval, the means themselves, the test used and the smallest p the design can reach."""
+    mean, low, high = t_interval(seed_means)
+    n = len(seed_means)
+    return {
+        "seeds": n,
+        "difference": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "seed_means": [float(v) for v in seed_means],
+        "test": EXACT if n <= EXACT_SEEDS else PAIRED_T,
+        "smallest_p": smallest_exact_p(n) if n else math.nan,
+    }
+
+
 def _detectable(seed_means: np.ndarray) -> float:
     """The smallest mean shift a one-sided t test at ALPHA could show at the observed spread of
     the per-seed means: t(1 - ALPHA, n - 1) * sd / sqrt(n) (beyond the margin for "no worse")."""
@@ -235,7 +251,6 @@ def _claim_row(role, net, group_set, family, ablation, expected, members, accura
         f"{m} at {s:g}: a mask with no effective weight" for m, s in every if (m, s) not in kept
     ] + excluded
     values = means.to_numpy()
-    mean, low, high = t_interval(values)
     row_margin = margin if expected == registry.NO_WORSE else 0.0
     all_means, _ = _per_seed(accuracy, ablation, every)
     if role == CALIBRATION:
@@ -258,17 +273,11 @@ def _claim_row(role, net, group_set, family, ablation, expected, members, accura
         "methods": ", ".join(members),
         "sparsities": ", ".join(f"{s:g}" for s in sorted({s for _, s in kept})),
         "cells": len(kept),
-        "seeds": len(values),
         "excluded": "; ".join(excluded),
-        "difference": mean,
-        "ci_low": low,
-        "ci_high": high,
-        "seed_means": [float(v) for v in values],
+        **pooled_estimate(values),
         "margin": row_margin,
-        "test": EXACT if len(values) <= EXACT_SEEDS else PAIRED_T,
         "p_value": p,
         "verdict": said,
-        "smallest_p": smallest_exact_p(len(values)) if len(values) else math.nan,
         "seeds_needed": SEEDS_NEEDED,
         "detectable": _detectable(values),
         "collapsed_runs": collapsed,

@@ -4,7 +4,6 @@ reported at once, each with its config key. Torch-free."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 
 from pai import allocation
@@ -14,12 +13,6 @@ from pai.config.catalogue import Catalogue, Net
 
 def _names(values) -> str:
     return ", ".join(values)
-
-
-def _function(reference: str):
-    """A built-in's torch-free function, by its registry reference ("module:function")."""
-    module, name = reference.rsplit(":", 1)
-    return getattr(importlib.import_module(module), name)
 
 
 class Checks(Catalogue):
@@ -270,10 +263,10 @@ class Checks(Catalogue):
         dataset = self.dataset_shape(net.dataset)
         if dataset["classes"] is None:
             return []
-        layers = allocation.layers_of(_function(shapes_of)(dataset["shape"], dataset["classes"]))
+        layers = allocation.layers_of(plugins.load(shapes_of)(dataset["shape"], dataset["classes"]))
         problems = []
         for method in rules:
-            rule = _function(registry.METHODS[method].function)
+            rule = plugins.load(registry.METHODS[method].function)
             reasons: dict[str, list[str]] = {}
             for sparsity in net.sparsities:
                 reason = allocation.problem(rule, layers, float(sparsity))

@@ -446,15 +446,11 @@ def allocation_claims_table(found: pd.DataFrame) -> pd.DataFrame:
             "seeds": row["seeds"],
             "method − erk, points [90%]": _estimate(row),
             "verdict": row["verdict"],
-            "p": _p(min(row["p_better"], row["p_worse"])),
+            "p": min(row["p_better"], row["p_worse"]),
         }
         for _, row in found.iterrows()
     ]
     return pd.DataFrame(rows)
-
-
-def _p(value: float) -> str:
-    return numbers.MISSING if not math.isfinite(value) else f"{value:.3g}"
 
 
 def allocation_claim_sentences(found: pd.DataFrame) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pai.analysis.stats import effective_runs
 from pai.config import registry
 from pai.reporting import numbers
 from pai.storage import RECOMPUTE_HINT, CorruptFileError
@@ -86,9 +87,7 @@ def add_effective_density(
     if topology.empty or not set(columns) <= set(topology.columns):
         return runs.assign(effective_density=math.nan), layers.assign(effective_density=math.nan)
     measured = topology.dropna(subset=columns)
-    per_run = measured.drop_duplicates(KEYS).assign(
-        effective_density=1.0 - measured["effective_sparsity"]
-    )[[*KEYS, "effective_density"]]
+    per_run = effective_runs(topology)
     per_layer = measured.assign(
         effective_density=measured["effective_weights"] / measured["total"]
     )[[*KEYS, "layer", "effective_density"]]

@@ -339,3 +339,23 @@ def test_ablation_effects_are_drawn_in_points_with_the_margin_visible():
     assert [
         c for c in banded.collections if "Poly" in type(c).__name__ or "Fill" in type(c).__name__
     ]
+
+
+def test_the_allocations_are_thin_browns_apart_from_each_other_and_from_every_method():
+    # all seven built-in allocations at once (the paper grid): each its own shade and marker
+    plots.style({}, list(registry.METHODS))
+    try:
+        allocations = [m for m, g in plots.GROUPS.items() if g == "allocation"]
+        assert len(allocations) == 7
+        shades = [plots.PALETTE[m] for m in allocations]
+        closest = min(math.dist(a, b) for a, b in itertools.combinations(shades, 2))
+        assert closest > 0.1  # in RGB units: darker to lighter in even steps
+        for red, green, blue in shades:
+            assert red > green > blue  # warm, and never a grey (the benchmarks')
+        assert len({plots.MARKERS[m] for m in allocations}) == 7
+        methods = {m for m, g in plots.GROUPS.items() if g != "allocation"}
+        taken = {plots.MARKERS[m] for m in methods} | {f["marker"] for f in plots.FLAGS.values()}
+        assert not {plots.MARKERS[m] for m in allocations} & taken
+        assert not set(shades) & {plots.PALETTE[m] for m in methods}
+    finally:
+        plots.style({})

@@ -4,10 +4,10 @@ them and the same way throughout:
 - sparsity as MtM plots it: the percentage of weights remaining, on a log axis from the most
   down, so the 1 - 0.8^k grid is evenly spaced, ticked at the sparsities that were run;
 - one colour and marker per method in every figure, the groups told apart: random pruning black
-  with squares, the data-free allocations in one family of browns with thin lines and small
-  dots (references, never to be taken for a method), the methods at initialization in colour,
-  MtM's benchmarks (pruned after training) in greys with their own markers, the user's plugins
-  in further colours;
+  with squares, the data-free allocations in one family of browns, dark to light, with thin
+  lines and small line-art markers (references, never to be taken for a method), the methods
+  at initialization in colour, MtM's benchmarks (pruned after training) in greys with their
+  own markers, the user's plugins in further colours;
 - one line style per ablation in every figure: solid is the unmodified mask, shuffle dashed,
   reinit dotted, invert dash-dotted; random pruning, where a figure compares with it, long
   dashes in black; the dense baseline a wide grey band;
@@ -22,6 +22,7 @@ tables; with one seed there is none.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -83,10 +84,13 @@ PALETTE: dict[str, tuple] = {}
 MARKERS: dict[str, str] = {}
 GROUPS: dict[str, str] = {}
 BENCHMARK_LOOKS = [("#555555", "D"), ("#9a9a9a", "^"), ("#bdbdbd", "v"), ("#d5d5d5", "P")]
-# the data-free allocations: one hue family (browns, dark to light), thin lines, small dots
-# (desaturated, away from tab10's orange and brown, which methods use)
-ALLOCATION_COLOURS = ["#4a3b2c", "#7a6650", "#a89580", "#5f5040", "#92806b", "#c0b3a2", "#6d5d4b"]
-ALLOCATION_LINE = {"linewidth": 0.9, "markersize": 2.5}
+# the data-free allocations: one hue family (desaturated browns, away from tab10's orange and
+# brown, which methods use), thin lines, small line-art markers (no method's filled ones, and
+# not the layer-collapse cross of FLAGS); the study's allocations are spread evenly from the
+# dark end to the light one and each has its own marker, so that seven of them stay apart
+ALLOCATION_RAMP = ("#3b2d1f", "#b9a690")
+ALLOCATION_MARKERS = ("+", "1", "2", "3", "4", "|", "_")
+ALLOCATION_LINE = {"linewidth": 0.9, "markersize": 4.0}
 LINE_WIDTH = 1.5  # every other method's
 TAB10_GREY = 7
 # MtM's axis is ticked at the sparsities that were run, at most this many
@@ -106,7 +110,8 @@ def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) 
     # tab10 without its grey: grey is the benchmarks' (BENCHMARK_LOOKS), nine colours left
     coloured = iter(c for i, c in enumerate(sns.color_palette("tab10")) if i != TAB10_GREY)
     benchmarks = iter(BENCHMARK_LOOKS)
-    browns = iter(ALLOCATION_COLOURS)
+    browns = iter(allocation_colours(sum(GROUPS[m] == "allocation" for m in METHOD_ORDER)))
+    line_art = itertools.cycle(ALLOCATION_MARKERS)
     PALETTE.clear()
     MARKERS.clear()
     for name in METHOD_ORDER:
@@ -117,14 +122,20 @@ def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) 
             colour, MARKERS[name] = next(benchmarks, ("#999999", "X"))
             PALETTE[name] = matplotlib.colors.to_rgb(colour)
         elif GROUPS[name] == "allocation":
-            MARKERS[name] = "."
-            PALETTE[name] = matplotlib.colors.to_rgb(next(browns, "#8b7355"))
+            PALETTE[name], MARKERS[name] = next(browns), next(line_art)
         else:
             colour = next(coloured, None)
             if colour is None:  # more methods than tab10 has colours
                 coloured = iter(sns.color_palette("tab20b"))
                 colour = next(coloured)
             PALETTE[name] = tuple(colour)
+
+
+def allocation_colours(count: int) -> list[tuple[float, float, float]]:
+    """``count`` browns evenly spaced from ALLOCATION_RAMP's dark end to its light one."""
+    dark, light = (np.array(matplotlib.colors.to_rgb(end)) for end in ALLOCATION_RAMP)
+    steps = np.linspace(0.0, 1.0, count) if count > 1 else np.zeros(count)
+    return [tuple(float(c) for c in dark + step * (light - dark)) for step in steps]
 
 
 def _ensure_style() -> None:
@@ -271,6 +282,8 @@ def mark_methods(grid) -> None:
             if colour in thin:
                 line.set_linewidth(ALLOCATION_LINE["linewidth"])
                 line.set_markersize(ALLOCATION_LINE["markersize"])
+                # a line-art marker is all edge: seaborn's white edge would hide it
+                line.set_markeredgecolor(colour)
 
 
 def _method_hue(data: pd.DataFrame) -> dict:

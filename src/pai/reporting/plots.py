@@ -134,8 +134,8 @@ def style(settings: Mapping, methods: Sequence[str] | None = None, groups=None) 
 def allocation_colours(count: int) -> list[tuple[float, float, float]]:
     """``count`` browns evenly spaced from ALLOCATION_RAMP's dark end to its light one."""
     dark, light = (np.array(matplotlib.colors.to_rgb(end)) for end in ALLOCATION_RAMP)
-    steps = np.linspace(0.0, 1.0, count) if count > 1 else np.zeros(count)
-    return [tuple(float(c) for c in dark + step * (light - dark)) for step in steps]
+    return [tuple(float(c) for c in dark + step * (light - dark))
+            for step in np.linspace(0.0, 1.0, count)]  # fmt: skip
 
 
 def _ensure_style() -> None:
